@@ -11,8 +11,8 @@ import java.util.stream.Stream;
 
 /**
  * The Debian mirror debootstrap downloads from: {@code $FORKYARD_DEBIAN_MIRROR}, else the host's
- * own apt source (so a host behind a local mirror or proxy builds images the same way it
- * installs packages), else {@link #DEFAULT}.
+ * own apt source (so a host behind a local mirror or proxy builds images the same way it installs
+ * packages), else {@link #DEFAULT}.
  */
 final class DebianMirror {
   static final String DEFAULT = "http://deb.debian.org/debian";
@@ -37,7 +37,9 @@ final class DebianMirror {
         return m.get();
       }
     }
-    return read(Path.of("/etc/apt/sources.list")).flatMap(DebianMirror::fromSourcesList).orElse(DEFAULT);
+    return read(Path.of("/etc/apt/sources.list"))
+        .flatMap(DebianMirror::fromSourcesList)
+        .orElse(DEFAULT);
   }
 
   private static Optional<String> read(Path p) {
@@ -105,8 +107,11 @@ final class DebianMirror {
   }
 
   private static boolean isMainSuite(String suite) {
-    return !suite.isEmpty() && !suite.contains("/") && !suite.contains("-security")
-        && !suite.contains("-updates") && !suite.contains("-backports");
+    return !suite.isEmpty()
+        && !suite.contains("/")
+        && !suite.contains("-security")
+        && !suite.contains("-updates")
+        && !suite.contains("-backports");
   }
 
   private static boolean usable(String uri) {

@@ -19,14 +19,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Brings Debian packages into an image or sandbox that has no network: the host's apt resolves
- * and downloads them, as .deb files, against the rootfs's own dpkg status, so exactly the
- * packages (and dependencies) that rootfs lacks are fetched. Copy the files into the sandbox and
- * install them there with {@code dpkg -i *.deb} (all at once, so dpkg orders them).
+ * Brings Debian packages into an image or sandbox that has no network: the host's apt resolves and
+ * downloads them, as .deb files, against the rootfs's own dpkg status, so exactly the packages (and
+ * dependencies) that rootfs lacks are fetched. Copy the files into the sandbox and install them
+ * there with {@code dpkg -i *.deb} (all at once, so dpkg orders them).
  *
- * <p>The host's apt sources decide versions: this fits rootfs trees of the host's Debian
- * release (the default images are). Needs apt-get on the host and, for {@code apt-get update}
- * when the host has no package lists yet, root.
+ * <p>The host's apt sources decide versions: this fits rootfs trees of the host's Debian release
+ * (the default images are). Needs apt-get on the host and, for {@code apt-get update} when the host
+ * has no package lists yet, root.
  */
 public final class DebianPackages {
   private static final Logger LOG = LoggerFactory.getLogger(DebianPackages.class);
@@ -40,8 +40,8 @@ public final class DebianPackages {
    * Downloads {@code packages} and the dependencies {@code rootfs} does not have yet into {@code
    * outDir} (created when missing; use a dedicated directory).
    *
-   * @return every .deb file in {@code outDir} afterwards, sorted; empty when the rootfs already
-   *     has everything
+   * @return every .deb file in {@code outDir} afterwards, sorted; empty when the rootfs already has
+   *     everything
    * @throws InvalidRequestException for a malformed or unknown package name
    * @throws NotFoundException when {@code rootfs} has no dpkg status file
    * @throws RuntimeUnavailableException when apt-get is missing
@@ -103,7 +103,11 @@ public final class DebianPackages {
       }
       throw new ForkyardException(
           ErrorCode.INTERNAL,
-          "apt-get could not download " + packages + " (exit " + out.exitCode() + "):\n"
+          "apt-get could not download "
+              + packages
+              + " (exit "
+              + out.exitCode()
+              + "):\n"
               + out.tailText());
     }
     try {
@@ -144,10 +148,12 @@ public final class DebianPackages {
               + " run `apt-get update` as root");
     }
     LOG.info("running apt-get update: the host's package lists are missing or stale");
-    HostTools.Outcome out = HostTools.run(List.of(aptGet.toString(), "update"), Map.of(), 20, l -> {});
+    HostTools.Outcome out =
+        HostTools.run(List.of(aptGet.toString(), "update"), Map.of(), 20, l -> {});
     if (out.exitCode() != 0) {
       throw new ForkyardException(
-          ErrorCode.INTERNAL, "apt-get update failed (exit " + out.exitCode() + "):\n" + out.tailText());
+          ErrorCode.INTERNAL,
+          "apt-get update failed (exit " + out.exitCode() + "):\n" + out.tailText());
     }
   }
 }

@@ -1,7 +1,7 @@
 package io.forkyard.core.image;
 
-import io.forkyard.api.ForkyardException;
 import io.forkyard.api.ErrorCode;
+import io.forkyard.api.ForkyardException;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -34,7 +34,8 @@ final class HostTools {
     if (path != null) {
       dirs.addAll(List.of(path.split(File.pathSeparator)));
     }
-    dirs.addAll(List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"));
+    dirs.addAll(
+        List.of("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"));
     for (String dir : dirs) {
       if (dir.isEmpty()) {
         continue;
@@ -70,22 +71,29 @@ final class HostTools {
   }
 
   /**
-   * Runs a command with stdin from /dev/null and stdout+stderr merged, handing each output line
-   * to {@code lines} as it arrives and keeping the last {@code tailLines}. Blocks until the
-   * process ends; an interrupt kills it.
+   * Runs a command with stdin from /dev/null and stdout+stderr merged, handing each output line to
+   * {@code lines} as it arrives and keeping the last {@code tailLines}. Blocks until the process
+   * ends; an interrupt kills it.
    */
-  static Outcome run(List<String> command, Map<String, String> env, int tailLines, Consumer<String> lines) {
+  static Outcome run(
+      List<String> command, Map<String, String> env, int tailLines, Consumer<String> lines) {
     ProcessBuilder pb = new ProcessBuilder(command);
     pb.redirectErrorStream(true);
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     pb.environment().put("LC_ALL", "C");
     pb.environment().put("DEBIAN_FRONTEND", "noninteractive");
+    // debootstrap and apt call chroot, mknod, dpkg by name; a JVM started from a user shell
+    // may lack the sbin directories.
+    String path = pb.environment().getOrDefault("PATH", "");
+    pb.environment()
+        .put("PATH", path + (path.isEmpty() ? "" : ":") + "/usr/sbin:/usr/bin:/sbin:/bin");
     pb.environment().putAll(env);
     Process p;
     try {
       p = pb.start();
     } catch (IOException e) {
-      throw new ForkyardException(ErrorCode.INTERNAL, "cannot start " + command.get(0) + ": " + e.getMessage(), e);
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "cannot start " + command.get(0) + ": " + e.getMessage(), e);
     }
     Deque<String> tail = new ArrayDeque<>();
     try (BufferedReader r =

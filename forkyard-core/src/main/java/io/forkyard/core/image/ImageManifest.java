@@ -6,8 +6,8 @@ import java.time.Instant;
 
 /**
  * {@code <imagesDir>/<name>/image.json}: the small file that makes a built image exist. Written
- * last, atomically, after the tree is complete, so a present manifest always names a complete
- * tree; the fast path of {@link ImageStore#ensure} reads only this.
+ * last, atomically, after the tree is complete, so a present manifest always names a complete tree;
+ * the fast path of {@link ImageStore#ensure} reads only this.
  *
  * @param format {@link Recipes#BUILD_FORMAT} at build time
  * @param tree directory name of the rootfs inside the image directory

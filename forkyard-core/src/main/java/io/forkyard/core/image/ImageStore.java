@@ -51,23 +51,23 @@ import org.slf4j.LoggerFactory;
  *     .build-XXXX/            a build in progress (or left by a crash; removed by the next build)
  * </pre>
  *
- * <p><b>Read-only contract.</b> An image tree is never modified after its manifest is written:
- * a rebuild creates a new tree next to it and swaps the manifest atomically; {@link #delete}
- * hides the manifest first. Nothing enforces immutability on the files themselves, by design:
- * chmod-ing every file would change what the sandbox sees (setuid binaries, writable /tmp), and
- * {@code chattr +i} is not available on every filesystem and would break delete for anyone
- * without CAP_LINUX_IMMUTABLE. Instead the tree is owned by root (debootstrap runs as root),
- * so no other host user can write it, and runtimes must mount it read-only with the sandbox's
- * changes in memory (gVisor {@code --overlay2=root:memory}); sandboxes never write into it.
- * The manifest records size and entry count, so a tampered tree can be noticed.
+ * <p><b>Read-only contract.</b> An image tree is never modified after its manifest is written: a
+ * rebuild creates a new tree next to it and swaps the manifest atomically; {@link #delete} hides
+ * the manifest first. Nothing enforces immutability on the files themselves, by design: chmod-ing
+ * every file would change what the sandbox sees (setuid binaries, writable /tmp), and {@code chattr
+ * +i} is not available on every filesystem and would break delete for anyone without
+ * CAP_LINUX_IMMUTABLE. Instead the tree is owned by root (debootstrap runs as root), so no other
+ * host user can write it, and runtimes must mount it read-only with the sandbox's changes in memory
+ * (gVisor {@code --overlay2=root:memory}); sandboxes never write into it. The manifest records size
+ * and entry count, so a tampered tree can be noticed.
  *
- * <p>A rebuild removes the previous tree: sandboxes and snapshots made from the old tree
- * reference a path that no longer exists. Callers that persist a rootfs path should also
- * persist {@link ImageInfo#recipeHash()} and refuse a mismatch.
+ * <p>A rebuild removes the previous tree: sandboxes and snapshots made from the old tree reference
+ * a path that no longer exists. Callers that persist a rootfs path should also persist {@link
+ * ImageInfo#recipeHash()} and refuse a mismatch.
  *
- * <p>Thread- and process-safe: builds and deletes of one name are serialized by a file lock
- * (plus an in-JVM lock, since file locks are per process); reads take no lock and only ever see
- * complete images.
+ * <p>Thread- and process-safe: builds and deletes of one name are serialized by a file lock (plus
+ * an in-JVM lock, since file locks are per process); reads take no lock and only ever see complete
+ * images.
  */
 public final class ImageStore {
   private static final Logger LOG = LoggerFactory.getLogger(ImageStore.class);
@@ -172,8 +172,8 @@ public final class ImageStore {
   // ---- images
 
   /**
-   * Returns the image for {@code name}'s recipe (see {@link #recipe}), building it when missing
-   * or when the recipe changed.
+   * Returns the image for {@code name}'s recipe (see {@link #recipe}), building it when missing or
+   * when the recipe changed.
    *
    * @throws NotFoundException when no recipe has that name
    */
@@ -192,13 +192,13 @@ public final class ImageStore {
   }
 
   /**
-   * Returns the image built from {@code recipe}, building it first when it is missing or was
-   * built from a different recipe (different hash). Cheap when cached: hashes only the recipe
-   * (and the files it copies in), reads one small manifest. The recipe is remembered under its
-   * name once built. Blocks while another thread or process builds the same name.
+   * Returns the image built from {@code recipe}, building it first when it is missing or was built
+   * from a different recipe (different hash). Cheap when cached: hashes only the recipe (and the
+   * files it copies in), reads one small manifest. The recipe is remembered under its name once
+   * built. Blocks while another thread or process builds the same name.
    *
-   * @throws RuntimeUnavailableException when a build is needed but debootstrap is missing or
-   *     this process is not root
+   * @throws RuntimeUnavailableException when a build is needed but debootstrap is missing or this
+   *     process is not root
    */
   public ImageInfo ensure(ImageRecipe recipe, ProgressListener progress) {
     String hash = Recipes.hash(recipe);
@@ -239,7 +239,11 @@ public final class ImageStore {
             .orElseThrow(
                 () ->
                     new NotFoundException(
-                        "image '" + name + "' is not built; run `forkyard image build " + name + "`"));
+                        "image '"
+                            + name
+                            + "' is not built; run `forkyard image build "
+                            + name
+                            + "`"));
     return dir.resolve(name).resolve(m.tree());
   }
 
@@ -267,7 +271,8 @@ public final class ImageStore {
   private Optional<ImageInfo> current(String name, String hash) {
     return manifest(name)
         .filter(m -> m.recipeHash().equals(hash) && m.format() == Recipes.BUILD_FORMAT)
-        .filter(m -> Files.isDirectory(dir.resolve(name).resolve(m.tree()), LinkOption.NOFOLLOW_LINKS))
+        .filter(
+            m -> Files.isDirectory(dir.resolve(name).resolve(m.tree()), LinkOption.NOFOLLOW_LINKS))
         .map(ImageManifest::info);
   }
 
@@ -407,9 +412,13 @@ public final class ImageStore {
             w.write(l);
             w.write('\n');
           }
+          boolean saidWhy = outcome.tail().stream().anyMatch(l -> l.startsWith("E: "));
           detail =
-              "\ndebootstrap.log ends with:\n"
-                  + String.join("\n", lines.subList(Math.max(0, lines.size() - 10), lines.size()));
+              saidWhy
+                  ? ""
+                  : "\ndebootstrap.log ends with:\n"
+                      + String.join(
+                          "\n", lines.subList(Math.max(0, lines.size() - 10), lines.size()));
         }
         String msg =
             "building image '"
@@ -485,8 +494,7 @@ public final class ImageStore {
   /** Removes crashed builds and trees no manifest points to. Only called with the lock held. */
   private static void removeLeftovers(Path imageDir, Optional<String> keep, boolean buildsOnly)
       throws IOException {
-    Optional<String> current =
-        keep.isPresent() ? keep : readTree(imageDir.resolve(MANIFEST));
+    Optional<String> current = keep.isPresent() ? keep : readTree(imageDir.resolve(MANIFEST));
     List<Path> remove;
     try (Stream<Path> s = Files.list(imageDir)) {
       remove =
@@ -516,12 +524,13 @@ public final class ImageStore {
     }
   }
 
-  private interface BuildLock extends AutoCloseable {
+  interface BuildLock extends AutoCloseable {
     @Override
     void close();
   }
 
-  private BuildLock lock(String name, ProgressListener progress) {
+  /** Serializes builds and deletes of one name across threads and processes. */
+  BuildLock lock(String name, ProgressListener progress) {
     Path lockFile = dir.resolve(".locks").resolve(name + ".lock");
     ReentrantLock jvm = JVM_LOCKS.computeIfAbsent(lockFile, k -> new ReentrantLock());
     if (!jvm.tryLock()) {

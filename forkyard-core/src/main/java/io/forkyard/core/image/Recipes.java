@@ -26,8 +26,8 @@ import java.util.stream.Stream;
 /** Recipe identity (the hash that decides rebuilds) and the JSON form of recipes and manifests. */
 final class Recipes {
   /**
-   * Bumped whenever the way an image is built from a recipe changes (debootstrap flags, the
-   * sandbox fixes), so every cached image is rebuilt once with the new procedure.
+   * Bumped whenever the way an image is built from a recipe changes (debootstrap flags, the sandbox
+   * fixes), so every cached image is rebuilt once with the new procedure.
    */
   static final int BUILD_FORMAT = 1;
 
@@ -44,8 +44,8 @@ final class Recipes {
   /**
    * SHA-256 over what determines the image's content: build format, suite, the package set (order
    * and duplicates do not matter) and each copied file's target, mode and bytes. The name and the
-   * mirror are not part of it: the same recipe under two names, or fetched from another mirror,
-   * is the same image.
+   * mirror are not part of it: the same recipe under two names, or fetched from another mirror, is
+   * the same image.
    */
   static String hash(ImageRecipe recipe) {
     MessageDigest md = sha256();
@@ -54,15 +54,26 @@ final class Recipes {
     sb.append("suite ").append(recipe.suite()).append('\n');
     sb.append("packages ").append(String.join(",", new TreeSet<>(recipe.packages()))).append('\n');
     for (Map.Entry<String, String> f : new TreeMap<>(recipe.files()).entrySet()) {
-      sb.append("file ").append(f.getKey()).append(' ').append(contentDigest(Path.of(f.getValue())));
+      sb.append("file ")
+          .append(f.getKey())
+          .append(' ')
+          .append(contentDigest(Path.of(f.getValue())));
       sb.append('\n');
     }
     md.update(sb.toString().getBytes(StandardCharsets.UTF_8));
     return HexFormat.of().formatHex(md.digest());
   }
 
-  /** Digest of a host file or directory tree (names, executable bits, bytes; symlinks by target). */
+  /**
+   * Digest of a host file or directory tree (names, executable bits, bytes; symlinks by target).
+   */
   static String contentDigest(Path host) {
+    if (!host.isAbsolute()) {
+      throw new InvalidRequestException(
+          "image recipe file must be an absolute host path (the recipe is kept and rebuilt"
+              + " later, from any working directory): "
+              + host);
+    }
     if (!Files.exists(host, LinkOption.NOFOLLOW_LINKS)) {
       throw new InvalidRequestException("image recipe file does not exist on this host: " + host);
     }
@@ -101,7 +112,8 @@ final class Recipes {
         }
       }
     } else {
-      throw new InvalidRequestException("image recipe file is not a regular file or directory: " + p);
+      throw new InvalidRequestException(
+          "image recipe file is not a regular file or directory: " + p);
     }
   }
 
@@ -119,9 +131,13 @@ final class Recipes {
 
   /** Writes JSON next to its target and renames it into place, so readers see old or new. */
   static void writeAtomically(Path file, Object value) throws IOException {
-    Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
+    Path tmp =
+        file.resolveSibling("." + file.getFileName() + ".tmp-" + ProcessHandle.current().pid());
     JSON.writeValue(tmp.toFile(), value);
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+    Files.move(
+        tmp,
+        file,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE,
         java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 }

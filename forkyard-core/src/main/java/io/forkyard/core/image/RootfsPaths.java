@@ -11,9 +11,9 @@ import java.util.Deque;
 import java.util.List;
 
 /**
- * Resolves a sandbox path inside a root filesystem on the host as the sandbox would see it.
- * The rootfs is full of absolute symlinks ({@code /lib -> usr/lib}, alternatives in /etc);
- * following them naively on the host would write into the host's own /usr or /etc.
+ * Resolves a sandbox path inside a root filesystem on the host as the sandbox would see it. The
+ * rootfs is full of absolute symlinks ({@code /lib -> usr/lib}, alternatives in /etc); following
+ * them naively on the host would write into the host's own /usr or /etc.
  */
 final class RootfsPaths {
   private static final int MAX_LINKS = 40;
@@ -21,9 +21,8 @@ final class RootfsPaths {
   private RootfsPaths() {}
 
   /**
-   * The host path of {@code sandboxPath} inside {@code rootfs}, with every
-   * symlink in its parents resolved relative to the rootfs (".." never leaves it) and missing
-   * parent directories created.
+   * The host path of {@code sandboxPath} inside {@code rootfs}, with every symlink in its parents
+   * resolved relative to the rootfs (".." never leaves it) and missing parent directories created.
    * The last component is not resolved: a symlink there is replaced, not followed.
    */
   static Path forWrite(Path rootfs, String sandboxPath) {
@@ -79,7 +78,11 @@ final class RootfsPaths {
           current = next;
         } else {
           throw new InvalidRequestException(
-              "cannot place " + sandboxPath + ": " + rootfs.relativize(next) + " is not a directory");
+              "cannot place "
+                  + sandboxPath
+                  + ": "
+                  + rootfs.relativize(next)
+                  + " is not a directory");
         }
       }
     } catch (IOException e) {

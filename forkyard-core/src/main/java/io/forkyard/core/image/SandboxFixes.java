@@ -34,15 +34,21 @@ final class SandboxFixes {
     // debootstrap copies the host's hostname in; the runtime sets each sandbox's own.
     write(rootfs, "/etc/hostname", "sandbox\n", "rw-r--r--");
     if (!Files.exists(rootfs.resolve("etc/hosts"), LinkOption.NOFOLLOW_LINKS)) {
-      write(rootfs, "/etc/hosts",
-          "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", "rw-r--r--");
+      write(
+          rootfs,
+          "/etc/hosts",
+          "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+          "rw-r--r--");
     }
     // `dpkg -i` inside a sandbox must not try to start daemons (there is no init).
     write(rootfs, "/usr/sbin/policy-rc.d", "#!/bin/sh\nexit 101\n", "rwxr-xr-x");
     // fsync per file is slow through gVisor's gofer and pointless on a memory overlay.
     write(rootfs, "/etc/dpkg/dpkg.cfg.d/forkyard-unsafe-io", "force-unsafe-io\n", "rw-r--r--");
     // apt's download user _apt cannot work inside a sandbox (DESIGN.md §4).
-    write(rootfs, "/etc/apt/apt.conf.d/99forkyard-sandbox", "APT::Sandbox::User \"root\";\n",
+    write(
+        rootfs,
+        "/etc/apt/apt.conf.d/99forkyard-sandbox",
+        "APT::Sandbox::User \"root\";\n",
         "rw-r--r--");
   }
 

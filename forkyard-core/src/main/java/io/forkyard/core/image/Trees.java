@@ -45,13 +45,15 @@ final class Trees {
             }
 
             @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
               Files.deleteIfExists(file);
               return FileVisitResult.CONTINUE;
             }
 
             @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException exc) throws IOException {
+            public FileVisitResult postVisitDirectory(Path dir, IOException exc)
+                throws IOException {
               if (exc != null) {
                 throw exc;
               }
@@ -99,7 +101,10 @@ final class Trees {
   }
 
   private static String unescape(String s) {
-    return s.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+    return s.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\");
   }
 
   /** Bytes of regular files (hard links counted once) and number of entries in a tree. */

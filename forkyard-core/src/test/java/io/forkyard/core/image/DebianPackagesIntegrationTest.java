@@ -33,7 +33,8 @@ class DebianPackagesIntegrationTest {
     List<Path> debs = DebianPackages.download(ROOTFS, List.of("python3-bandit", "radon"), out);
 
     assertThat(debs).allMatch(p -> p.getParent().equals(out));
-    assertThat(debs).map(p -> p.getFileName().toString())
+    assertThat(debs)
+        .map(p -> p.getFileName().toString())
         .anyMatch(n -> n.startsWith("python3-bandit_"))
         .anyMatch(n -> n.startsWith("radon_"))
         .anyMatch(n -> n.startsWith("python3-stevedore_")) // a dependency

@@ -37,7 +37,8 @@ class ImageStoreIntegrationTest {
     Path hostFile = Files.writeString(dir.resolve("greeting.txt"), "hello from the host\n");
     ImageStore store = ImageStore.create(dir.resolve("images"));
     ImageRecipe recipe =
-        new ImageRecipe("tiny", "bookworm", List.of(), Map.of("/opt/fy/greeting.txt", hostFile.toString()));
+        new ImageRecipe(
+            "tiny", "bookworm", List.of(), Map.of("/opt/fy/greeting.txt", hostFile.toString()));
 
     List<String> steps = Collections.synchronizedList(new ArrayList<>());
     List<long[]> counts = Collections.synchronizedList(new ArrayList<>());

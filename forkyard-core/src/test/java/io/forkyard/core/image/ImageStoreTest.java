@@ -3,6 +3,7 @@ package io.forkyard.core.image;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.forkyard.api.ForkyardException;
 import io.forkyard.api.ImageInfo;
 import io.forkyard.api.ImageRecipe;
 import io.forkyard.api.InvalidRequestException;
@@ -39,8 +40,16 @@ class ImageStoreTest {
     Files.createDirectories(imageDir.resolve(tree).resolve("etc"));
     ImageManifest m =
         new ImageManifest(
-            Recipes.BUILD_FORMAT, recipe.name(), hash, recipe, tree, 1234, 2,
-            Instant.parse("2026-12-03T10:00:00Z"), "http://deb.debian.org/debian", 40_000);
+            Recipes.BUILD_FORMAT,
+            recipe.name(),
+            hash,
+            recipe,
+            tree,
+            1234,
+            2,
+            Instant.parse("2026-12-03T10:00:00Z"),
+            "http://deb.debian.org/debian",
+            40_000);
     Recipes.writeAtomically(imageDir.resolve(ImageStore.MANIFEST), m);
     return m;
   }
@@ -84,7 +93,7 @@ class ImageStoreTest {
     Files.delete(dir.resolve("python").resolve(m.tree()));
     // would need a rebuild, which this store's mirror cannot do
     assertThatThrownBy(() -> store.ensure(ImageRecipe.python(), ProgressListener.NONE))
-        .hasMessageContaining("python");
+        .isInstanceOf(ForkyardException.class);
     assertThat(dir.resolve("python")).isDirectory();
     try (var s = Files.list(dir.resolve("python"))) {
       assertThat(s.map(p -> p.getFileName().toString()))
@@ -144,6 +153,34 @@ class ImageStoreTest {
     assertThatThrownBy(() -> store.ensure(name, ProgressListener.NONE))
         .isInstanceOf(InvalidRequestException.class);
     assertThatThrownBy(() -> store.recipe(name)).isInstanceOf(InvalidRequestException.class);
+  }
+
+  @Test
+  void secondWriterWaitsForTheLockHolder() throws Exception {
+    List<String> steps = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.CompletableFuture<Void> registered;
+    try (ImageStore.BuildLock l = store.lock("python", ProgressListener.NONE)) {
+      ImageStore other = ImageStore.create(dir, "file:/nonexistent-forkyard-mirror");
+      registered =
+          java.util.concurrent.CompletableFuture.runAsync(
+              () -> {
+                try (ImageStore.BuildLock l2 = other.lock("python", (s, d, t) -> steps.add(s))) {
+                  steps.add("got it");
+                }
+              });
+      org.awaitility.Awaitility.await().until(() -> !steps.isEmpty());
+      assertThat(steps).containsExactly("Waiting for another build of image python");
+    }
+    registered.get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(steps).endsWith("got it");
+  }
+
+  @Test
+  void rejectsRelativeHostPathInRecipe() {
+    ImageRecipe r = new ImageRecipe("t", "bookworm", List.of(), Map.of("/opt/x", "relative/x"));
+    assertThatThrownBy(() -> store.register(r))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("absolute");
   }
 
   @Test

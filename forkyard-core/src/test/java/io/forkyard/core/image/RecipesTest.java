@@ -29,7 +29,8 @@ class RecipesTest {
     assertThat(Recipes.hash(new ImageRecipe("python", "trixie", List.of("python3"), Map.of())))
         .isNotEqualTo(base);
     assertThat(
-            Recipes.hash(new ImageRecipe("python", "bookworm", List.of("python3", "git"), Map.of())))
+            Recipes.hash(
+                new ImageRecipe("python", "bookworm", List.of("python3", "git"), Map.of())))
         .isNotEqualTo(base);
     assertThat(Recipes.hash(ImageRecipe.python())).isEqualTo(base);
   }
@@ -37,7 +38,8 @@ class RecipesTest {
   @Test
   void hashCoversCopiedFileContentAndTarget() throws Exception {
     Path f = Files.writeString(tmp.resolve("tool.py"), "print(1)\n");
-    ImageRecipe r = new ImageRecipe("t", "bookworm", List.of(), Map.of("/opt/tool.py", f.toString()));
+    ImageRecipe r =
+        new ImageRecipe("t", "bookworm", List.of(), Map.of("/opt/tool.py", f.toString()));
     String first = Recipes.hash(r);
     assertThat(Recipes.hash(r)).isEqualTo(first);
 
