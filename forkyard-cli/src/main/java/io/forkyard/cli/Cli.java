@@ -31,6 +31,7 @@ final class Cli implements AutoCloseable {
   private Path stateDir;
   private URI url;
   private Sandboxes sandboxes;
+  private ProgressDisplay implicitProgress;
 
   Cli(InputStream in, PrintStream out, PrintStream err, Map<String, String> env, Connector connector) {
     this.in = in;
@@ -87,8 +88,22 @@ final class Cli implements AutoCloseable {
                     "no sandbox with id or name '" + ref + "'; `forkyard sandbox ls` lists them"));
   }
 
+  /**
+   * Progress of slow steps a verb did not ask for (the default image built on first use),
+   * shown only once something happens.
+   */
+  synchronized ProgressDisplay implicitProgress() {
+    if (implicitProgress == null) {
+      implicitProgress = ProgressDisplay.lazy(this, "preparing");
+    }
+    return implicitProgress;
+  }
+
   @Override
   public void close() {
+    if (implicitProgress != null) {
+      implicitProgress.close();
+    }
     if (sandboxes != null) {
       sandboxes.close();
       sandboxes = null;

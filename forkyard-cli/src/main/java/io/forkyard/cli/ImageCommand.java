@@ -3,11 +3,14 @@ package io.forkyard.cli;
 import io.forkyard.api.ImageInfo;
 import io.forkyard.api.ImageRecipe;
 import io.forkyard.api.InvalidRequestException;
+import io.forkyard.api.UnsupportedByRuntimeException;
+import io.forkyard.core.SandboxService;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,7 +21,12 @@ import picocli.CommandLine.Parameters;
     name = "image",
     mixinStandardHelpOptions = true,
     description = "Build, list and delete images.",
-    subcommands = {ImageCommand.Build.class, ImageCommand.Ls.class, ImageCommand.Rm.class})
+    subcommands = {
+      ImageCommand.Build.class,
+      ImageCommand.Ls.class,
+      ImageCommand.Rm.class,
+      ImageCommand.PathOf.class
+    })
 final class ImageCommand {
   private ImageCommand() {}
 
@@ -45,7 +53,7 @@ final class ImageCommand {
     List<String> files = new ArrayList<>();
 
     @Option(names = "--suite", paramLabel = "SUITE", description = "Debian suite (bookworm).")
-    String suite = "bookworm";
+    String suite;
 
     Build(Cli cli) {
       this.cli = cli;
@@ -62,6 +70,14 @@ final class ImageCommand {
     }
 
     ImageRecipe recipe() {
+      if (packages.isEmpty() && files.isEmpty() && suite == null
+          && cli.sandboxes() instanceof SandboxService service) {
+        // "build NAME" alone rebuilds what NAME was built from, if it is known.
+        Optional<ImageRecipe> known = service.imageStore().recipe(name);
+        if (known.isPresent()) {
+          return known.get();
+        }
+      }
       LinkedHashSet<String> all = new LinkedHashSet<>();
       if (name.equals(ImageRecipe.python().name())) {
         all.addAll(ImageRecipe.python().packages());
@@ -108,6 +124,31 @@ final class ImageCommand {
             i.recipeHash().length() > 12 ? i.recipeHash().substring(0, 12) : i.recipeHash());
       }
       t.print(cli.out);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "path",
+      mixinStandardHelpOptions = true,
+      description = "Print the host path of a built image's root filesystem (read-only).")
+  static final class PathOf implements Callable<Integer> {
+    private final Cli cli;
+
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    PathOf(Cli cli) {
+      this.cli = cli;
+    }
+
+    @Override
+    public Integer call() {
+      if (!(cli.sandboxes() instanceof SandboxService service)) {
+        throw new UnsupportedByRuntimeException(
+            "image path shows this host's files; it works only without --url");
+      }
+      cli.out.println(service.imageStore().rootfs(name));
       return 0;
     }
   }

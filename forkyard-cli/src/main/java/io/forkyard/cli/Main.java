@@ -4,11 +4,14 @@ import io.forkyard.api.ErrorCode;
 import io.forkyard.api.ForkyardException;
 import io.forkyard.api.RuntimeUnavailableException;
 import io.forkyard.api.Sandboxes;
+import io.forkyard.core.SandboxService;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 
@@ -77,7 +80,33 @@ public final class Main {
       throw new RuntimeUnavailableException(
           "this build has no remote client yet; drop --url / FORKYARD_URL to use the embedded service");
     }
-    throw new RuntimeUnavailableException("this build has no embedded sandbox service yet");
+    Path stateDir = cli.stateDir().orElseGet(SandboxService::defaultStateDir);
+    return SandboxService.builder()
+        .stateDir(stateDir)
+        .progress(cli.implicitProgress())
+        .reaperCommand(reaperCommand(stateDir))
+        .build();
+  }
+
+  /**
+   * This very program, run again later by a TTL watchdog: sandboxes made by a CLI call outlive
+   * the call, and their TTL must hold without a daemon.
+   */
+  static List<String> reaperCommand(Path stateDir) {
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    return List.of(
+        java,
+        "-cp",
+        System.getProperty("java.class.path"),
+        Main.class.getName(),
+        "--state-dir",
+        stateDir.toAbsolutePath().toString(),
+        "internal",
+        "reap");
   }
 
   /** Gives every command class that wants it the invocation's {@link Cli}. */

@@ -18,6 +18,28 @@ abstract class ProgressDisplay implements ProgressListener, AutoCloseable {
     return tty ? new Bar(cli, task) : new Lines(cli, task);
   }
 
+  /** A display that appears with the first progress report, if there is one. */
+  static ProgressDisplay lazy(Cli cli, String task) {
+    return new ProgressDisplay() {
+      private ProgressDisplay shown;
+
+      @Override
+      public synchronized void progress(String step, long done, long total) {
+        if (shown == null) {
+          shown = create(cli, task);
+        }
+        shown.progress(step, done, total);
+      }
+
+      @Override
+      public synchronized void close() {
+        if (shown != null) {
+          shown.close();
+        }
+      }
+    };
+  }
+
   @Override
   public abstract void close();
 
