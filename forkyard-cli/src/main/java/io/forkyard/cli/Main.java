@@ -89,8 +89,8 @@ public final class Main {
   }
 
   /**
-   * This very program, run again later by a TTL watchdog: sandboxes made by a CLI call outlive
-   * the call, and their TTL must hold without a daemon.
+   * This very program, run again later by a TTL watchdog: sandboxes made by a CLI call outlive the
+   * call, and their TTL must hold without a daemon.
    */
   static List<String> reaperCommand(Path stateDir) {
     String java =

@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How the CLI prints things: tables for people, JSON (field names as in the SDK's records, ids
- * and times as strings) for scripts.
+ * How the CLI prints things: tables for people, JSON (field names as in the SDK's records, ids and
+ * times as strings) for scripts.
  */
 final class Output {
   private static final ObjectMapper JSON =
