@@ -29,6 +29,7 @@ final class Cli implements AutoCloseable {
   final Map<String, String> env;
   private final Connector connector;
   private Path stateDir;
+  private Path imagesDir;
   private URI url;
   private Sandboxes sandboxes;
   private ProgressDisplay implicitProgress;
@@ -53,6 +54,15 @@ final class Cli implements AutoCloseable {
   /** {@code --state-dir}, else the embedded service's default; empty means "service default". */
   Optional<Path> stateDir() {
     return Optional.ofNullable(stateDir);
+  }
+
+  void imagesDir(Path dir) {
+    this.imagesDir = dir;
+  }
+
+  /** {@code --images-dir}: built images shared between state directories. */
+  Optional<Path> imagesDir() {
+    return Optional.ofNullable(imagesDir);
   }
 
   void url(URI url) {
