@@ -103,7 +103,10 @@ public final class Main {
             .command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     List<String> cmd = new ArrayList<>();
-    cmd.addAll(List.of(java, "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+    // The launcher's short "jar:lib/*" form keeps the watchdog readable in ps.
+    String classPath =
+        System.getProperty("forkyard.classpath", System.getProperty("java.class.path"));
+    cmd.addAll(List.of(java, "-cp", classPath, Main.class.getName()));
     cmd.addAll(List.of("--state-dir", stateDir.toAbsolutePath().toString()));
     imagesDir.ifPresent(d -> cmd.addAll(List.of("--images-dir", d.toAbsolutePath().toString())));
     cmd.addAll(List.of("internal", "reap"));

@@ -41,7 +41,7 @@ final class Output {
   static void keyValues(PrintStream out, Map<String, Object> values) {
     int width = values.keySet().stream().mapToInt(String::length).max().orElse(0);
     for (var e : values.entrySet()) {
-      out.printf("%-" + width + "s  %s%n", e.getKey(), e.getValue());
+      out.printf("%-" + width + "s  %s%n", e.getKey(), e.getValue() == null ? "" : e.getValue());
     }
   }
 
