@@ -1,0 +1,62 @@
+package io.forkyard.core;
+
+import io.forkyard.api.ErrorCode;
+import io.forkyard.api.ForkyardException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Serializes state changes of one object across threads of this process (a lock per key) and
+ * across processes sharing the state directory (a file lock), e.g. a CLI call and the daemon.
+ */
+final class SandboxLocks {
+  private final ConcurrentHashMap<String, ReentrantLock> local = new ConcurrentHashMap<>();
+  private final Path lockDir;
+
+  SandboxLocks(Path lockDir) {
+    this.lockDir = lockDir;
+  }
+
+  interface Held extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  Held lock(String key) {
+    ReentrantLock l = local.computeIfAbsent(key, k -> new ReentrantLock());
+    l.lock();
+    try {
+      Files.createDirectories(lockDir);
+      FileChannel ch = FileChannel.open(lockDir.resolve(key + ".lock"),
+          StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock fl = ch.lock();
+      return () -> {
+        try {
+          fl.release();
+          ch.close();
+        } catch (IOException ignored) {
+          // closing the channel releases the lock anyway
+        } finally {
+          l.unlock();
+        }
+      };
+    } catch (IOException | RuntimeException e) {
+      l.unlock();
+      throw new ForkyardException(ErrorCode.INTERNAL, "cannot lock " + key + ": " + e.getMessage(), e);
+    }
+  }
+
+  void forget(String key) {
+    try {
+      Files.deleteIfExists(lockDir.resolve(key + ".lock"));
+    } catch (IOException ignored) {
+      // a stale lock file is harmless
+    }
+  }
+}
