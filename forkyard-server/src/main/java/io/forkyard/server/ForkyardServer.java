@@ -98,7 +98,7 @@ public final class ForkyardServer implements AutoCloseable {
             .address(bindAddress)
             .port(config.port)
             .shutdownHook(false)
-            .maxPayloadSize(Math.max(config.maxFileBytes, config.maxJsonBytes) + 1)
+            // No Helidon payload limit: RestApi.body checks per route and answers 413 in JSON.
             .shutdownGracePeriod(config.shutdownGrace)
             .routing(api::register)
             .build()
