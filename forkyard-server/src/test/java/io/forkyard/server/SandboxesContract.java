@@ -253,11 +253,12 @@ abstract class SandboxesContract {
   @Test
   void createsASingleForkWithCreate() {
     Sandbox base = create();
-    base.writeFile(scratch() + "/f.txt", "x");
+    // Not /tmp: gVisor mounts its own tmpfs there, which a FILESYSTEM checkpoint does not keep.
+    base.writeFile("/var/tmp/fy-f.txt", "x");
     SnapshotInfo snap = checkpoint(base, CheckpointOptions.FILESYSTEM);
     Sandbox fork = sandboxes().create(SandboxSpec.builder().snapshot(snap.id()).timeoutSecs(600).build());
     made.add(fork.id());
-    assertThat(fork.readString(scratch() + "/f.txt")).isEqualTo("x");
+    assertThat(fork.readString("/var/tmp/fy-f.txt")).isEqualTo("x");
   }
 
   @Test
