@@ -36,10 +36,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code forkyard bench fork}: what a fork costs compared with a cold start, measured side by
- * side. Every round runs each scenario once, in an order rotated from round to round, so a noisy
- * neighbour slows all scenarios alike instead of one block of them. Timings are wall clock
- * around SDK calls only; memory is read from the host's /proc (see {@link HostMemory}).
+ * {@code forkyard bench fork}: what a fork costs compared with a cold start, measured side by side.
+ * Every round runs each scenario once, in an order rotated from round to round, so a noisy
+ * neighbour slows all scenarios alike instead of one block of them. Timings are wall clock around
+ * SDK calls only; memory is read from the host's /proc (see {@link HostMemory}).
  *
  * <p>Everything the benchmark creates is terminated or deleted before {@link #run} returns, on
  * failure too, and by a shutdown hook on Ctrl-C.
@@ -110,9 +110,9 @@ public final class ForkBench {
   }
 
   /**
-   * Runs the benchmark and returns its report (the JSON document as maps and lists). Progress
-   * goes to {@code log}. Scenario failures are recorded under {@code errors}; a failure to set up
-   * the base sandbox is thrown.
+   * Runs the benchmark and returns its report (the JSON document as maps and lists). Progress goes
+   * to {@code log}. Scenario failures are recorded under {@code errors}; a failure to set up the
+   * base sandbox is thrown.
    */
   public static Map<String, Object> run(Sandboxes sandboxes, Options options, PrintStream log) {
     return new ForkBench(sandboxes, options, log).run();
@@ -128,7 +128,8 @@ public final class ForkBench {
       Sandbox base = track(sandboxes.create(SandboxSpec.ofImage(options.image())));
       runtime = base.info().runtime();
       requireOk(base.run(Command.shell("echo forkyard-bench > /tmp/bench-marker")), "base setup");
-      SnapshotInfo fs = sandboxes.checkpoint(base.id(), CheckpointOptions.of(SnapshotType.FILESYSTEM));
+      SnapshotInfo fs =
+          sandboxes.checkpoint(base.id(), CheckpointOptions.of(SnapshotType.FILESYSTEM));
       snapshots.add(fs.id());
       int rounds = options.warmup() + options.runs();
       for (int r = 0; r < rounds; r++) {
@@ -171,9 +172,16 @@ public final class ForkBench {
     snapshots.add(mem.id());
     sample(record, CHECKPOINT, ms(t0));
     List<Scenario> order = new ArrayList<>();
-    order.add(new Scenario(COLD, () -> firstCommand(COLD, SandboxSpec.ofImage(options.image()), record)));
-    order.add(new Scenario(MEMORY_FORK, () -> firstCommand(MEMORY_FORK, SandboxSpec.ofSnapshot(mem.id()), record)));
-    order.add(new Scenario(FILESYSTEM_FORK, () -> firstCommand(FILESYSTEM_FORK, SandboxSpec.ofSnapshot(fs), record)));
+    order.add(
+        new Scenario(COLD, () -> firstCommand(COLD, SandboxSpec.ofImage(options.image()), record)));
+    order.add(
+        new Scenario(
+            MEMORY_FORK,
+            () -> firstCommand(MEMORY_FORK, SandboxSpec.ofSnapshot(mem.id()), record)));
+    order.add(
+        new Scenario(
+            FILESYSTEM_FORK,
+            () -> firstCommand(FILESYSTEM_FORK, SandboxSpec.ofSnapshot(fs), record)));
     for (int n : BATCHES) {
       order.add(new Scenario(batchKey(n), () -> batch(n, mem.id(), record)));
     }
@@ -273,7 +281,10 @@ public final class ForkBench {
     if (!result.succeeded()) {
       throw new ForkyardException(
           io.forkyard.api.ErrorCode.INTERNAL,
-          what + ": first command failed with exit code " + result.exitCode() + ": "
+          what
+              + ": first command failed with exit code "
+              + result.exitCode()
+              + ": "
               + result.stderr().strip());
     }
   }
@@ -420,9 +431,7 @@ public final class ForkBench {
     if (parent != null) {
       Files.createDirectories(parent);
     }
-    new ObjectMapper()
-        .enable(SerializationFeature.INDENT_OUTPUT)
-        .writeValue(file.toFile(), report);
+    new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), report);
   }
 
   /** The readable table: one line per scenario, milliseconds unless the key says MiB. */
@@ -443,12 +452,22 @@ public final class ForkBench {
       Map<String, Object> s = (Map<String, Object>) report.get(key);
       String target = "";
       if (TARGETS.containsKey(key)) {
-        Map<String, Object> t = (Map<String, Object>) ((Map<String, Object>) report.get("targets")).get(key);
-        target = "p50 <= " + TARGETS.get(key).intValue() + (Boolean.TRUE.equals(t.get("met")) ? " met" : " MISSED");
+        Map<String, Object> t =
+            (Map<String, Object>) ((Map<String, Object>) report.get("targets")).get(key);
+        target =
+            "p50 <= "
+                + TARGETS.get(key).intValue()
+                + (Boolean.TRUE.equals(t.get("met")) ? " met" : " MISSED");
       }
       out.printf(
           "%-34s %9s %9s %9s %9s %4s  %s%n",
-          key, num(s.get("p50")), num(s.get("p95")), num(s.get("min")), num(s.get("max")), s.get("n"), target);
+          key,
+          num(s.get("p50")),
+          num(s.get("p95")),
+          num(s.get("min")),
+          num(s.get("max")),
+          s.get("n"),
+          target);
     }
     out.println("memory: " + ((Map<String, Object>) report.get("method")).get("memory"));
     List<String> errors = (List<String>) report.get("errors");

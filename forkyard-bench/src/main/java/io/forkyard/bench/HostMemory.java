@@ -10,10 +10,10 @@ import java.util.OptionalLong;
 import java.util.stream.Stream;
 
 /**
- * Host memory as Linux reports it. Sandboxes are host processes (runsc's sandbox and gofer),
- * each carrying its sandbox id on its command line; their proportional set size (PSS) splits
- * pages shared between forks of one snapshot fairly, so the sum over K forks divided by K is
- * what one more fork costs the host.
+ * Host memory as Linux reports it. Sandboxes are host processes (runsc's sandbox and gofer), each
+ * carrying its sandbox id on its command line; their proportional set size (PSS) splits pages
+ * shared between forks of one snapshot fairly, so the sum over K forks divided by K is what one
+ * more fork costs the host.
  */
 final class HostMemory {
   private static final Path PROC = Path.of("/proc");
@@ -21,9 +21,9 @@ final class HostMemory {
   private HostMemory() {}
 
   /**
-   * Sum of PSS in KiB over every process whose command line mentions one of {@code ids}, or
-   * empty when not every id has a process (the runtime names its processes differently, or
-   * this is not Linux): the caller then falls back to {@link #availableKib()}.
+   * Sum of PSS in KiB over every process whose command line mentions one of {@code ids}, or empty
+   * when not every id has a process (the runtime names its processes differently, or this is not
+   * Linux): the caller then falls back to {@link #availableKib()}.
    */
   static OptionalLong pssKib(Collection<String> ids) {
     if (!Files.isDirectory(PROC)) {
@@ -108,7 +108,7 @@ final class HostMemory {
     }
   }
 
-  /** Parses "Key:   1234 kB". */
+  /** Parses "Key: 1234 kB". */
   static long kib(String line) {
     String[] parts = line.trim().split("\\s+");
     return Long.parseLong(parts[1]);

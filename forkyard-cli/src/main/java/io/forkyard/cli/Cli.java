@@ -13,8 +13,8 @@ import java.util.Optional;
 
 /**
  * What one CLI invocation works with: its streams, its environment, the global options and the
- * {@link Sandboxes} they select. The service is connected on first use, so {@code --help} and
- * parse errors never touch the state directory.
+ * {@link Sandboxes} they select. The service is connected on first use, so {@code --help} and parse
+ * errors never touch the state directory.
  */
 final class Cli implements AutoCloseable {
   /** Opens the SDK a CLI invocation talks to: embedded by default, remote with {@code --url}. */
@@ -29,11 +29,17 @@ final class Cli implements AutoCloseable {
   final Map<String, String> env;
   private final Connector connector;
   private Path stateDir;
+  private Path imagesDir;
   private URI url;
   private Sandboxes sandboxes;
   private ProgressDisplay implicitProgress;
 
-  Cli(InputStream in, PrintStream out, PrintStream err, Map<String, String> env, Connector connector) {
+  Cli(
+      InputStream in,
+      PrintStream out,
+      PrintStream err,
+      Map<String, String> env,
+      Connector connector) {
     this.in = in;
     this.out = out;
     this.err = err;
@@ -50,6 +56,15 @@ final class Cli implements AutoCloseable {
     return Optional.ofNullable(stateDir);
   }
 
+  void imagesDir(Path dir) {
+    this.imagesDir = dir;
+  }
+
+  /** {@code --images-dir}: built images shared between state directories. */
+  Optional<Path> imagesDir() {
+    return Optional.ofNullable(imagesDir);
+  }
+
   void url(URI url) {
     this.url = url;
   }
@@ -60,7 +75,9 @@ final class Cli implements AutoCloseable {
       return Optional.of(url);
     }
     String fromEnv = env.get("FORKYARD_URL");
-    return fromEnv == null || fromEnv.isBlank() ? Optional.empty() : Optional.of(URI.create(fromEnv));
+    return fromEnv == null || fromEnv.isBlank()
+        ? Optional.empty()
+        : Optional.of(URI.create(fromEnv));
   }
 
   Sandboxes sandboxes() {
@@ -71,8 +88,8 @@ final class Cli implements AutoCloseable {
   }
 
   /**
-   * Resolves what a user typed for a sandbox: an id as is, otherwise the name of a sandbox that
-   * is not final (names of terminated sandboxes may be reused).
+   * Resolves what a user typed for a sandbox: an id as is, otherwise the name of a sandbox that is
+   * not final (names of terminated sandboxes may be reused).
    */
   SandboxId sandboxId(String ref) {
     if (ref.startsWith("sb-")) {
@@ -89,8 +106,8 @@ final class Cli implements AutoCloseable {
   }
 
   /**
-   * Progress of slow steps a verb did not ask for (the default image built on first use),
-   * shown only once something happens.
+   * Progress of slow steps a verb did not ask for (the default image built on first use), shown
+   * only once something happens.
    */
   synchronized ProgressDisplay implicitProgress() {
     if (implicitProgress == null) {

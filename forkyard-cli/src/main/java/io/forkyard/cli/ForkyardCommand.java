@@ -39,6 +39,15 @@ final class ForkyardCommand {
   }
 
   @Option(
+      names = "--images-dir",
+      scope = ScopeType.INHERIT,
+      paramLabel = "DIR",
+      description = "Keep built images here instead of in the state directory (shareable).")
+  void imagesDir(Path dir) {
+    cli.imagesDir(dir);
+  }
+
+  @Option(
       names = "--url",
       scope = ScopeType.INHERIT,
       paramLabel = "URL",

@@ -70,7 +70,9 @@ final class ImageCommand {
     }
 
     ImageRecipe recipe() {
-      if (packages.isEmpty() && files.isEmpty() && suite == null
+      if (packages.isEmpty()
+          && files.isEmpty()
+          && suite == null
           && cli.sandboxes() instanceof SandboxService service) {
         // "build NAME" alone rebuilds what NAME was built from, if it is known.
         Optional<ImageRecipe> known = service.imageStore().recipe(name);

@@ -13,8 +13,8 @@ final class InternalCommand {
   private InternalCommand() {}
 
   /**
-   * Run by a TTL watchdog: opening the service terminates expired sandboxes and reaps orphans,
-   * so a CLI-made sandbox's TTL holds after the CLI has exited.
+   * Run by a TTL watchdog: opening the service terminates expired sandboxes and reaps orphans, so a
+   * CLI-made sandbox's TTL holds after the CLI has exited.
    */
   @Command(name = "reap", description = "Terminate expired sandboxes of the state directory.")
   static final class Reap implements Callable<Integer> {

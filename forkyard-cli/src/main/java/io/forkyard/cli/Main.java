@@ -11,8 +11,10 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine;
 
 /** Entry point of the {@code forkyard} command (started by the {@code ./forkyard} launcher). */
@@ -81,32 +83,34 @@ public final class Main {
           "this build has no remote client yet; drop --url / FORKYARD_URL to use the embedded service");
     }
     Path stateDir = cli.stateDir().orElseGet(SandboxService::defaultStateDir);
-    return SandboxService.builder()
-        .stateDir(stateDir)
-        .progress(cli.implicitProgress())
-        .reaperCommand(reaperCommand(stateDir))
-        .build();
+    SandboxService.Builder b =
+        SandboxService.builder()
+            .stateDir(stateDir)
+            .progress(cli.implicitProgress())
+            .reaperCommand(reaperCommand(stateDir, cli.imagesDir()));
+    cli.imagesDir().ifPresent(b::imagesDir);
+    return b.build();
   }
 
   /**
-   * This very program, run again later by a TTL watchdog: sandboxes made by a CLI call outlive
-   * the call, and their TTL must hold without a daemon.
+   * This very program, run again later by a TTL watchdog: sandboxes made by a CLI call outlive the
+   * call, and their TTL must hold without a daemon.
    */
-  static List<String> reaperCommand(Path stateDir) {
+  static List<String> reaperCommand(Path stateDir, Optional<Path> imagesDir) {
     String java =
         ProcessHandle.current()
             .info()
             .command()
             .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    return List.of(
-        java,
-        "-cp",
-        System.getProperty("java.class.path"),
-        Main.class.getName(),
-        "--state-dir",
-        stateDir.toAbsolutePath().toString(),
-        "internal",
-        "reap");
+    List<String> cmd = new ArrayList<>();
+    // The launcher's short "jar:lib/*" form keeps the watchdog readable in ps.
+    String classPath =
+        System.getProperty("forkyard.classpath", System.getProperty("java.class.path"));
+    cmd.addAll(List.of(java, "-cp", classPath, Main.class.getName()));
+    cmd.addAll(List.of("--state-dir", stateDir.toAbsolutePath().toString()));
+    imagesDir.ifPresent(d -> cmd.addAll(List.of("--images-dir", d.toAbsolutePath().toString())));
+    cmd.addAll(List.of("internal", "reap"));
+    return List.copyOf(cmd);
   }
 
   /** Gives every command class that wants it the invocation's {@link Cli}. */

@@ -19,8 +19,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * How the CLI prints things: tables for people, JSON (field names as in the SDK's records, ids
- * and times as strings) for scripts.
+ * How the CLI prints things: tables for people, JSON (field names as in the SDK's records, ids and
+ * times as strings) for scripts.
  */
 final class Output {
   private static final ObjectMapper JSON =
@@ -41,7 +41,7 @@ final class Output {
   static void keyValues(PrintStream out, Map<String, Object> values) {
     int width = values.keySet().stream().mapToInt(String::length).max().orElse(0);
     for (var e : values.entrySet()) {
-      out.printf("%-" + width + "s  %s%n", e.getKey(), e.getValue());
+      out.printf("%-" + width + "s  %s%n", e.getKey(), e.getValue() == null ? "" : e.getValue());
     }
   }
 

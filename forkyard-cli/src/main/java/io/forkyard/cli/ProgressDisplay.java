@@ -8,8 +8,8 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Shows a slow step's progress on stderr: a progress bar on a terminal, one line per step
- * otherwise (CI logs, pipes), so stdout stays clean for what scripts read.
+ * Shows a slow step's progress on stderr: a progress bar on a terminal, one line per step otherwise
+ * (CI logs, pipes), so stdout stays clean for what scripts read.
  */
 abstract class ProgressDisplay implements ProgressListener, AutoCloseable {
   static ProgressDisplay create(Cli cli, String task) {

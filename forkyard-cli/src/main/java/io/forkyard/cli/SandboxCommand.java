@@ -102,7 +102,10 @@ final class SandboxCommand {
     @Option(names = "--memory-mb", paramLabel = "MIB", description = "Memory (default 512).")
     Integer memoryMb;
 
-    @Option(names = "--disk-mb", paramLabel = "MIB", description = "Disk for changes (default 1024).")
+    @Option(
+        names = "--disk-mb",
+        paramLabel = "MIB",
+        description = "Disk for changes (default 1024).")
     Integer diskMb;
 
     @picocli.CommandLine.Mixin ForkOptions options = new ForkOptions();
@@ -295,7 +298,9 @@ final class SandboxCommand {
     @Option(names = "--json", description = "Print JSON instead of a table.")
     boolean json;
 
-    @Option(names = {"-a", "--all"}, description = "Include terminated sandboxes.")
+    @Option(
+        names = {"-a", "--all"},
+        description = "Include terminated sandboxes.")
     boolean all;
 
     Ls(Cli cli) {
@@ -313,7 +318,8 @@ final class SandboxCommand {
         Output.json(cli.out, sandboxes.stream().map(Output::sandbox).toList());
         return 0;
       }
-      Output.Table t = new Output.Table("ID", "NAME", "STATE", "IMAGE", "FROM", "CREATED", "EXPIRES");
+      Output.Table t =
+          new Output.Table("ID", "NAME", "STATE", "IMAGE", "FROM", "CREATED", "EXPIRES");
       for (SandboxInfo s : sandboxes) {
         t.row(
             s.id(),

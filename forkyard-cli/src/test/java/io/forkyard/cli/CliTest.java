@@ -73,9 +73,25 @@ class CliTest {
   void createPassesEveryOptionIntoTheSpec() {
     int code =
         run(
-            "sandbox", "create", "--image", "tools", "--cpus", "2", "--memory-mb", "256",
-            "--timeout-secs", "60", "--name", "agent-1", "--label", "team=a", "--label", "x=y",
-            "--env", "GREETING=hello world", "--allow-internet");
+            "sandbox",
+            "create",
+            "--image",
+            "tools",
+            "--cpus",
+            "2",
+            "--memory-mb",
+            "256",
+            "--timeout-secs",
+            "60",
+            "--name",
+            "agent-1",
+            "--label",
+            "team=a",
+            "--label",
+            "x=y",
+            "--env",
+            "GREETING=hello world",
+            "--allow-internet");
     assertThat(code).isZero();
     SandboxSpec spec = fake.specs.get(0);
     assertThat(spec.image()).contains("tools");
@@ -113,8 +129,19 @@ class CliTest {
     SandboxId id = created();
     int code =
         run(
-            "sandbox", "exec", id.value(), "--env", "A=x y", "--cwd", "/tmp", "--timeout-secs",
-            "7", "--", "echo", "-n", "hi");
+            "sandbox",
+            "exec",
+            id.value(),
+            "--env",
+            "A=x y",
+            "--cwd",
+            "/tmp",
+            "--timeout-secs",
+            "7",
+            "--",
+            "echo",
+            "-n",
+            "hi");
     assertThat(code).isZero();
     assertThat(out()).isEqualTo("echo -n hi\n");
     var cmd = fake.commands.get(0);
@@ -157,7 +184,8 @@ class CliTest {
   @Test
   void execShowsBufferedOutputWhenTheClientDoesNotStream() {
     SandboxId id = created();
-    fake.onExec = (c, sink) -> new CommandResult(0, "late\n", "", false, false, false, Duration.ZERO);
+    fake.onExec =
+        (c, sink) -> new CommandResult(0, "late\n", "", false, false, false, Duration.ZERO);
     assertThat(run("sandbox", "exec", id.value(), "--", "x")).isZero();
     assertThat(out()).isEqualTo("late\n");
   }
@@ -239,7 +267,8 @@ class CliTest {
     assertThat(out()).matches("snap-[0-9a-f]{12}\n");
     assertThat(fake.checkpoints.get(0).type()).isEqualTo(SnapshotType.FILESYSTEM);
     assertThat(fake.checkpoints.get(0).stopAfter()).isTrue();
-    assertThat(run("sandbox", "checkpoint", id.value())).isEqualTo(ErrorCode.INVALID_STATE.exitCode());
+    assertThat(run("sandbox", "checkpoint", id.value()))
+        .isEqualTo(ErrorCode.INVALID_STATE.exitCode());
   }
 
   @Test
@@ -303,8 +332,16 @@ class CliTest {
   @Test
   void imageBuildTurnsFlagsIntoARecipe() {
     int code =
-        run("image", "build", "tools", "--package", "radon", "--package", "python3-bandit",
-            "--file", "/srv/app:/opt/app");
+        run(
+            "image",
+            "build",
+            "tools",
+            "--package",
+            "radon",
+            "--package",
+            "python3-bandit",
+            "--file",
+            "/srv/app:/opt/app");
     assertThat(code).isZero();
     assertThat(out()).isEqualTo("tools\n");
     var recipe = fake.recipes.get(0);
@@ -379,9 +416,11 @@ class CliTest {
   void urlComesFromTheFlagOrTheEnvironment() {
     env = Map.of("FORKYARD_URL", "http://127.0.0.1:7420");
     run("sandbox", "ls");
-    assertThat(lastCli.get().url()).hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(7420));
+    assertThat(lastCli.get().url())
+        .hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(7420));
     run("--url", "http://127.0.0.1:9999", "sandbox", "ls");
-    assertThat(lastCli.get().url()).hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(9999));
+    assertThat(lastCli.get().url())
+        .hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(9999));
   }
 
   @Test

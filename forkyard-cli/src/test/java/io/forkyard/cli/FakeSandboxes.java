@@ -43,10 +43,13 @@ final class FakeSandboxes implements Sandboxes {
   final List<Command> commands = new ArrayList<>();
   final List<CheckpointOptions> checkpoints = new ArrayList<>();
   final List<ImageRecipe> recipes = new ArrayList<>();
+
   /** Fails every call with this, when set. */
   ForkyardException failWith;
+
   /** Copies of a batch fork at these indexes fail. */
   List<Integer> failingForks = List.of();
+
   /** What exec does: (command, sink) → result. Default: echo argv to stdout, exit 0. */
   BiFunction<Command, OutputSink, CommandResult> onExec =
       (c, sink) -> {
@@ -54,6 +57,7 @@ final class FakeSandboxes implements Sandboxes {
         sink.stdout(out, 0, out.length);
         return new CommandResult(0, "", "", false, false, false, Duration.ZERO);
       };
+
   boolean closed;
 
   private void maybeFail() {
@@ -99,7 +103,8 @@ final class FakeSandboxes implements Sandboxes {
     List<ForkResult> out = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       if (failingForks.contains(i)) {
-        out.add(ForkResult.failed(i, new InvalidStateException("copy " + i + " broke"), Duration.ZERO));
+        out.add(
+            ForkResult.failed(i, new InvalidStateException("copy " + i + " broke"), Duration.ZERO));
       } else {
         out.add(ForkResult.succeeded(i, newSandbox(spec), Duration.ZERO));
       }
@@ -129,8 +134,19 @@ final class FakeSandboxes implements Sandboxes {
     sandboxes.put(
         id,
         new SandboxInfo(
-            i.id(), i.name(), SandboxState.TERMINATED, i.runtime(), i.image(), i.sourceSnapshot(),
-            i.resources(), i.network(), i.labels(), i.hostname(), i.createdAt(), i.expiresAt(), ""));
+            i.id(),
+            i.name(),
+            SandboxState.TERMINATED,
+            i.runtime(),
+            i.image(),
+            i.sourceSnapshot(),
+            i.resources(),
+            i.network(),
+            i.labels(),
+            i.hostname(),
+            i.createdAt(),
+            i.expiresAt(),
+            ""));
   }
 
   private SandboxInfo running(SandboxId id) {
@@ -193,9 +209,19 @@ final class FakeSandboxes implements Sandboxes {
     checkpoints.add(options);
     SnapshotInfo s =
         new SnapshotInfo(
-            SnapshotId.random(), options.type(), SnapshotStatus.COMPLETED, "fake", id,
-            i.sourceSnapshot(), i.image(), i.resources(), 4096, Instant.EPOCH, "abc",
-            options.labels(), "");
+            SnapshotId.random(),
+            options.type(),
+            SnapshotStatus.COMPLETED,
+            "fake",
+            id,
+            i.sourceSnapshot(),
+            i.image(),
+            i.resources(),
+            4096,
+            Instant.EPOCH,
+            "abc",
+            options.labels(),
+            "");
     snapshots.put(s.id(), s);
     if (options.stopAfter()) {
       terminate(id);
@@ -231,8 +257,19 @@ final class FakeSandboxes implements Sandboxes {
     sandboxes.put(
         id,
         new SandboxInfo(
-            i.id(), i.name(), SandboxState.SUSPENDED, i.runtime(), i.image(), i.sourceSnapshot(),
-            i.resources(), i.network(), i.labels(), i.hostname(), i.createdAt(), i.expiresAt(), ""));
+            i.id(),
+            i.name(),
+            SandboxState.SUSPENDED,
+            i.runtime(),
+            i.image(),
+            i.sourceSnapshot(),
+            i.resources(),
+            i.network(),
+            i.labels(),
+            i.hostname(),
+            i.createdAt(),
+            i.expiresAt(),
+            ""));
   }
 
   @Override
@@ -244,8 +281,19 @@ final class FakeSandboxes implements Sandboxes {
     sandboxes.put(
         id,
         new SandboxInfo(
-            i.id(), i.name(), SandboxState.RUNNING, i.runtime(), i.image(), i.sourceSnapshot(),
-            i.resources(), i.network(), i.labels(), i.hostname(), i.createdAt(), i.expiresAt(), ""));
+            i.id(),
+            i.name(),
+            SandboxState.RUNNING,
+            i.runtime(),
+            i.image(),
+            i.sourceSnapshot(),
+            i.resources(),
+            i.network(),
+            i.labels(),
+            i.hostname(),
+            i.createdAt(),
+            i.expiresAt(),
+            ""));
   }
 
   @Override
@@ -260,7 +308,8 @@ final class FakeSandboxes implements Sandboxes {
     recipes.add(recipe);
     progress.progress("debootstrap", 1, 2);
     progress.progress("packages", 2, 2);
-    ImageInfo info = new ImageInfo(recipe.name(), "hash", recipe.packages(), 1 << 20, Instant.EPOCH);
+    ImageInfo info =
+        new ImageInfo(recipe.name(), "hash", recipe.packages(), 1 << 20, Instant.EPOCH);
     images.add(info);
     return info;
   }

@@ -528,7 +528,8 @@ public final class SandboxService implements Sandboxes {
       Path dir = state.snapshotDir(snapId);
       SnapshotManifest m = new SnapshotManifest(SnapshotManifest.FORMAT, SnapshotManifest.VERSION,
           snapId, options.type(), SnapshotStatus.IN_PROGRESS, runtime.name(), runtime.version(),
-          id, rec.sourceSnapshot(), rec.image(), imageHash(rec.image()), rec.rootfs(),
+          id, rec.sourceSnapshot(), rec.image(), imageHash(rec.image()),
+          options.type() == SnapshotType.MEMORY ? rec.rootfs() : dir.resolve("rootfs").toString(),
           rec.resources(), rec.network(), rec.env(), options.labels(), Instant.now(), 0, "",
           List.of(), "");
       Json.write(state.snapshotManifest(snapId), m);
@@ -691,7 +692,7 @@ public final class SandboxService implements Sandboxes {
       throw new ForkyardException(ErrorCode.SNAPSHOT_CORRUPT, "snapshot " + id + " needs root filesystem "
           + rootfs + ", which is gone (image deleted or rebuilt?); take a new checkpoint");
     }
-    if (!m.imageRecipeHash().isEmpty() && rootfs.startsWith(state.images())
+    if (!m.imageRecipeHash().isEmpty() && rootfs.startsWith(images.directory())
         && !m.imageRecipeHash().equals(imageHash(m.image()))) {
       throw new ForkyardException(ErrorCode.SNAPSHOT_CORRUPT, "snapshot " + id + " was taken on image "
           + m.image() + " as it was before its last rebuild; take a new checkpoint");
