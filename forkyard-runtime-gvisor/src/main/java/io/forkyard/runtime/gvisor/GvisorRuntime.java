@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkyard.api.Command;
 import io.forkyard.api.ErrorCode;
 import io.forkyard.api.ForkyardException;
-import io.forkyard.api.InvalidStateException;
 import io.forkyard.api.OutputSink;
 import io.forkyard.api.RuntimeUnavailableException;
 import io.forkyard.api.SandboxId;
@@ -414,14 +413,7 @@ public final class GvisorRuntime implements SandboxRuntime {
 
   @Override
   public void destroy(SandboxId id) {
-    Runsc r = requireInit();
-    if (isRegistered(id)) {
-      Runsc.Result res = r.call(List.of(), "delete", List.of("--force", id.value()), SHORT_CALL_MS);
-      if (!res.ok() && isRegistered(id)) {
-        throw new ForkyardException(
-            ErrorCode.INTERNAL, "runsc delete failed for " + id + ": " + res.message());
-      }
-    }
+    release(id);
     networks.remove(id);
   }
 
@@ -479,21 +471,42 @@ public final class GvisorRuntime implements SandboxRuntime {
     }
   }
 
-  /** runsc keeps a container's state as {@code <id>_sandbox:<id>.state} in its root. */
-  private boolean isRegistered(SandboxId id) {
-    String v = id.value();
-    return Files.exists(requireInit().root().resolve(v + "_sandbox:" + v + ".state"));
+  /**
+   * Kills and unregisters the container {@code id}, if runsc knows it. Tries the direct release
+   * first (see {@link ContainerState}); falls back to runsc delete --force.
+   */
+  private void release(SandboxId id) {
+    Runsc r = requireInit();
+    ContainerState state = new ContainerState(r.root(), id);
+    if (!state.exists()) {
+      removeCgroupsQuietly(id);
+      return;
+    }
+    try {
+      if (state.release(3_000)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    Runsc.Result res = r.call(List.of(), "delete", List.of("--force", id.value()), SHORT_CALL_MS);
+    if (!res.ok() && state.exists()) {
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "runsc delete failed for " + id + ": " + res.message());
+    }
+    removeCgroupsQuietly(id);
+  }
+
+  private static void removeCgroupsQuietly(SandboxId id) {
+    try {
+      ContainerState.removeCgroups(OciSpec.cgroupsPath(id), System.nanoTime() + 500_000_000L);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private void removeStale(SandboxId id) {
-    if (isRegistered(id)) {
-      Runsc.Result res =
-          requireInit().call(List.of(), "delete", List.of("--force", id.value()), SHORT_CALL_MS);
-      if (!res.ok() && isRegistered(id)) {
-        throw new InvalidStateException(
-            "runsc still has a container " + id + " and cannot delete it: " + res.message());
-      }
-    }
+    release(id);
   }
 
   private void cleanupAfterFailedBoot(SandboxId id) {

@@ -147,7 +147,11 @@ final class OciSpec {
 
   /** cgroup v1 path (cgroupfs driver); carries the sandbox id so orphans can be found. */
   static String cgroupsPath(RuntimeSandbox sb) {
-    return "/forkyard/" + sb.id().value();
+    return cgroupsPath(sb.id());
+  }
+
+  static String cgroupsPath(io.forkyard.api.SandboxId id) {
+    return "/forkyard/" + id.value();
   }
 
   /**
