@@ -11,7 +11,8 @@ import java.util.Map;
  * @param labels stored with the snapshot
  */
 public record CheckpointOptions(SnapshotType type, boolean stopAfter, Map<String, String> labels) {
-  public static final CheckpointOptions MEMORY = new CheckpointOptions(SnapshotType.MEMORY, false, Map.of());
+  public static final CheckpointOptions MEMORY =
+      new CheckpointOptions(SnapshotType.MEMORY, false, Map.of());
   public static final CheckpointOptions FILESYSTEM =
       new CheckpointOptions(SnapshotType.FILESYSTEM, false, Map.of());
 

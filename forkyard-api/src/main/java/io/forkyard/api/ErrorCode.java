@@ -1,8 +1,8 @@
 package io.forkyard.api;
 
 /**
- * Every kind of failure forkyard reports. Mapped here, once, to an HTTP status for the daemon
- * and an exit code for the CLI.
+ * Every kind of failure forkyard reports. Mapped here, once, to an HTTP status for the daemon and
+ * an exit code for the CLI.
  */
 public enum ErrorCode {
   /** The request itself is wrong (bad value, bad path, empty command). */

@@ -4,11 +4,15 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Outcome for one copy of a batch fork: either a sandbox or the error that stopped this copy.
- * Other copies of the same batch are not affected by one copy's failure.
+ * Outcome for one copy of a batch fork: either a sandbox or the error that stopped this copy. Other
+ * copies of the same batch are not affected by one copy's failure.
  */
-public record ForkResult(int index, Optional<SandboxInfo> sandbox, Optional<ErrorCode> errorCode,
-    String errorMessage, Duration duration) {
+public record ForkResult(
+    int index,
+    Optional<SandboxInfo> sandbox,
+    Optional<ErrorCode> errorCode,
+    String errorMessage,
+    Duration duration) {
   public ForkResult {
     if (sandbox.isPresent() == errorCode.isPresent()) {
       throw new IllegalArgumentException("a fork result has exactly one of sandbox and error");
@@ -21,7 +25,8 @@ public record ForkResult(int index, Optional<SandboxInfo> sandbox, Optional<Erro
   }
 
   public static ForkResult failed(int index, ForkyardException error, Duration duration) {
-    return new ForkResult(index, Optional.empty(), Optional.of(error.code()), error.getMessage(), duration);
+    return new ForkResult(
+        index, Optional.empty(), Optional.of(error.code()), error.getMessage(), duration);
   }
 
   public boolean ok() {

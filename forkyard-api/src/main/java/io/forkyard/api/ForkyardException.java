@@ -1,8 +1,8 @@
 package io.forkyard.api;
 
 /**
- * Base of every error forkyard reports. The message says what went wrong and, where there is
- * one, what the user should do about it.
+ * Base of every error forkyard reports. The message says what went wrong and, where there is one,
+ * what the user should do about it.
  */
 public class ForkyardException extends RuntimeException {
   private final ErrorCode code;

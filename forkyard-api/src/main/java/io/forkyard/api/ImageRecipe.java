@@ -12,13 +12,15 @@ import java.util.regex.Pattern;
  * @param packages Debian packages to add
  * @param files sandbox path → path of a file on the host running the service, copied in
  */
-public record ImageRecipe(String name, String suite, List<String> packages, Map<String, String> files) {
+public record ImageRecipe(
+    String name, String suite, List<String> packages, Map<String, String> files) {
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
   private static final Pattern PACKAGE = Pattern.compile("[a-z0-9][a-z0-9+.-]+");
 
   public ImageRecipe {
     if (name == null || !NAME.matcher(name).matches()) {
-      throw new InvalidRequestException("image name must be 1-63 of [a-z0-9_.-], got '" + name + "'");
+      throw new InvalidRequestException(
+          "image name must be 1-63 of [a-z0-9_.-], got '" + name + "'");
     }
     suite = suite == null || suite.isBlank() ? "bookworm" : suite;
     if (!PACKAGE.matcher(suite).matches()) {

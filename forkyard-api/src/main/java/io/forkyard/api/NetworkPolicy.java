@@ -3,10 +3,11 @@ package io.forkyard.api;
 import java.util.List;
 
 /**
- * Outbound network access of a sandbox. The default is no network at all. Allow and deny lists
- * hold host names, IP addresses or CIDR ranges; they only matter when internet access is on.
+ * Outbound network access of a sandbox. The default is no network at all. Allow and deny lists hold
+ * host names, IP addresses or CIDR ranges; they only matter when internet access is on.
  */
-public record NetworkPolicy(boolean allowInternetAccess, List<String> allowList, List<String> denyList) {
+public record NetworkPolicy(
+    boolean allowInternetAccess, List<String> allowList, List<String> denyList) {
   public static final NetworkPolicy NONE = new NetworkPolicy(false, List.of(), List.of());
   public static final NetworkPolicy INTERNET = new NetworkPolicy(true, List.of(), List.of());
 

@@ -39,7 +39,10 @@ public final class SandboxSpec {
     }
     if (b.timeoutSecs < 0 || b.timeoutSecs > MAX_TIMEOUT_SECS) {
       throw new InvalidRequestException(
-          "timeoutSecs must be between 1 and " + MAX_TIMEOUT_SECS + " (0: default), got " + b.timeoutSecs);
+          "timeoutSecs must be between 1 and "
+              + MAX_TIMEOUT_SECS
+              + " (0: default), got "
+              + b.timeoutSecs);
     }
     for (String key : b.labels.keySet()) {
       if (!NAME.matcher(key).matches()) {
@@ -47,7 +50,9 @@ public final class SandboxSpec {
       }
     }
     for (var e : b.env.entrySet()) {
-      if (e.getKey().isEmpty() || e.getKey().indexOf('=') >= 0 || e.getKey().indexOf('\0') >= 0
+      if (e.getKey().isEmpty()
+          || e.getKey().indexOf('=') >= 0
+          || e.getKey().indexOf('\0') >= 0
           || e.getValue().indexOf('\0') >= 0) {
         throw new InvalidRequestException("bad environment variable: '" + e.getKey() + "'");
       }
@@ -79,7 +84,10 @@ public final class SandboxSpec {
     return builder().snapshot(snapshot).build();
   }
 
-  /** The image to boot; empty for a fork (then the snapshot decides) — see {@link #imageOrDefault()}. */
+  /**
+   * The image to boot; empty for a fork (then the snapshot decides) — see {@link
+   * #imageOrDefault()}.
+   */
   public Optional<String> image() {
     return Optional.ofNullable(image);
   }
@@ -154,9 +162,23 @@ public final class SandboxSpec {
 
   @Override
   public String toString() {
-    return "SandboxSpec[image=" + image + ", snapshot=" + snapshot + ", resources=" + resources
-        + ", timeoutSecs=" + timeoutSecs + ", name=" + name + ", labels=" + labels
-        + ", network=" + network + ", env=" + env.keySet() + "]";
+    return "SandboxSpec[image="
+        + image
+        + ", snapshot="
+        + snapshot
+        + ", resources="
+        + resources
+        + ", timeoutSecs="
+        + timeoutSecs
+        + ", name="
+        + name
+        + ", labels="
+        + labels
+        + ", network="
+        + network
+        + ", env="
+        + env.keySet()
+        + "]";
   }
 
   public static final class Builder {

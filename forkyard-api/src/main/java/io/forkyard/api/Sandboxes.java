@@ -8,10 +8,10 @@ import java.util.concurrent.Executors;
 import java.util.function.Supplier;
 
 /**
- * The forkyard SDK: every operation on sandboxes, snapshots and images. Two implementations
- * behave the same: the embedded service (in this process) and the remote client (HTTP to {@code
- * forkyard serve}). Every method throws a {@link ForkyardException} subtype with a message
- * telling the user what to do.
+ * The forkyard SDK: every operation on sandboxes, snapshots and images. Two implementations behave
+ * the same: the embedded service (in this process) and the remote client (HTTP to {@code forkyard
+ * serve}). Every method throws a {@link ForkyardException} subtype with a message telling the user
+ * what to do.
  */
 public interface Sandboxes extends AutoCloseable {
 

@@ -109,7 +109,8 @@ public final class RemoteSandboxes implements Sandboxes {
     Objects.requireNonNull(base, "base");
     Objects.requireNonNull(token, "token");
     if (!"http".equals(base.getScheme()) && !"https".equals(base.getScheme())) {
-      throw new InvalidRequestException("daemon URL must be http:// or https://, got '" + base + "'");
+      throw new InvalidRequestException(
+          "daemon URL must be http:// or https://, got '" + base + "'");
     }
     return new RemoteSandboxes(base, token.strip());
   }
@@ -121,7 +122,8 @@ public final class RemoteSandboxes implements Sandboxes {
   public static Optional<String> localToken(Path stateDir) {
     Path file = stateDir.resolve("daemon").resolve("token");
     try {
-      return Optional.of(Files.readString(file, StandardCharsets.UTF_8).strip()).filter(t -> !t.isEmpty());
+      return Optional.of(Files.readString(file, StandardCharsets.UTF_8).strip())
+          .filter(t -> !t.isEmpty());
     } catch (IOException | SecurityException e) {
       return Optional.empty();
     }
@@ -152,7 +154,11 @@ public final class RemoteSandboxes implements Sandboxes {
     if (spec.image().isPresent()) {
       throw new InvalidRequestException("give either an image or a snapshot id, not both");
     }
-    byte[] body = call("POST", "/v1/snapshots/" + snapshot + "/fork", WireFormat.write(ForkBody.of(spec, count)));
+    byte[] body =
+        call(
+            "POST",
+            "/v1/snapshots/" + snapshot + "/fork",
+            WireFormat.write(ForkBody.of(spec, count)));
     return WireFormat.read(body, FORK_LIST);
   }
 
@@ -211,7 +217,8 @@ public final class RemoteSandboxes implements Sandboxes {
         });
     if (result[0] == null) {
       throw new ForkyardException(
-          ErrorCode.INTERNAL, "the daemon closed the output stream of " + id + " before the result");
+          ErrorCode.INTERNAL,
+          "the daemon closed the output stream of " + id + " before the result");
     }
     return result[0];
   }
@@ -233,7 +240,8 @@ public final class RemoteSandboxes implements Sandboxes {
 
   @Override
   public List<FileEntry> listDirectory(SandboxId id, String path) {
-    return WireFormat.read(call("GET", "/v1/sandboxes/" + id + "/ls?path=" + enc(path), null), FILE_LIST);
+    return WireFormat.read(
+        call("GET", "/v1/sandboxes/" + id + "/ls?path=" + enc(path), null), FILE_LIST);
   }
 
   @Override
@@ -298,7 +306,8 @@ public final class RemoteSandboxes implements Sandboxes {
 
   /** Starts {@code command} in the background; returns at once with its process id. */
   public ProcessInfo spawn(SandboxId id, Command command) {
-    return postJson("/v1/sandboxes/" + id + "/processes", CommandBody.of(command), ProcessInfo.class);
+    return postJson(
+        "/v1/sandboxes/" + id + "/processes", CommandBody.of(command), ProcessInfo.class);
   }
 
   /** Background processes of one sandbox, running and recently ended. */
@@ -377,7 +386,8 @@ public final class RemoteSandboxes implements Sandboxes {
 
   private HttpRequest.Builder request(String pathAndQuery) {
     HttpRequest.Builder b =
-        HttpRequest.newBuilder(URI.create(base + pathAndQuery)).header(WireFormat.CLIENT_HEADER, clientId);
+        HttpRequest.newBuilder(URI.create(base + pathAndQuery))
+            .header(WireFormat.CLIENT_HEADER, clientId);
     if (!token.isEmpty()) {
       b.header("Authorization", "Bearer " + token);
     }
@@ -397,7 +407,8 @@ public final class RemoteSandboxes implements Sandboxes {
     if (jsonBody == null) {
       b.method(method, BodyPublishers.noBody());
     } else {
-      b.header("Content-Type", WireFormat.JSON).method(method, BodyPublishers.ofByteArray(jsonBody));
+      b.header("Content-Type", WireFormat.JSON)
+          .method(method, BodyPublishers.ofByteArray(jsonBody));
     }
     return send(b.build(), BodyHandlers.ofByteArray()).body();
   }
@@ -412,7 +423,12 @@ public final class RemoteSandboxes implements Sandboxes {
       resp = http.send(req, handler);
     } catch (ConnectException | HttpConnectTimeoutException e) {
       throw new RuntimeUnavailableException(
-          "cannot reach the forkyard daemon at " + base + " (" + e + "); start it with 'forkyard serve'", e);
+          "cannot reach the forkyard daemon at "
+              + base
+              + " ("
+              + e
+              + "); start it with 'forkyard serve'",
+          e);
     } catch (IOException e) {
       throw new RuntimeUnavailableException(
           "lost the connection to the forkyard daemon at " + base + ": " + e.getMessage(), e);
@@ -430,7 +446,10 @@ public final class RemoteSandboxes implements Sandboxes {
     byte[] bytes;
     Object body = resp.body();
     try {
-      bytes = body instanceof InputStream in ? readLimited(in) : body instanceof byte[] b ? b : new byte[0];
+      bytes =
+          body instanceof InputStream in
+              ? readLimited(in)
+              : body instanceof byte[] b ? b : new byte[0];
     } catch (IOException e) {
       bytes = new byte[0];
     }
@@ -465,7 +484,8 @@ public final class RemoteSandboxes implements Sandboxes {
   }
 
   private static void readEvents(InputStream body, EventHandler handler) {
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
       String event = "message";
       StringBuilder data = new StringBuilder();
       String line;
@@ -486,7 +506,8 @@ public final class RemoteSandboxes implements Sandboxes {
         }
       }
     } catch (IOException e) {
-      throw new RuntimeUnavailableException("lost the event stream from the forkyard daemon: " + e.getMessage(), e);
+      throw new RuntimeUnavailableException(
+          "lost the event stream from the forkyard daemon: " + e.getMessage(), e);
     }
   }
 

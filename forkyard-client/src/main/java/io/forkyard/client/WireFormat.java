@@ -36,10 +36,10 @@ import java.util.Map;
 
 /**
  * The daemon's JSON wire format, shared by {@code forkyard serve} and {@link RemoteSandboxes} so
- * both ends agree byte for byte. Value records of the api travel as they are (ids as plain
- * strings, instants as ISO-8601, durations as ISO-8601 like {@code PT0.25S}); requests whose api
- * type is not a plain record travel as the bodies defined here. Parsing is strict: unknown
- * fields, wrong types and numbers-for-enums are refused.
+ * both ends agree byte for byte. Value records of the api travel as they are (ids as plain strings,
+ * instants as ISO-8601, durations as ISO-8601 like {@code PT0.25S}); requests whose api type is not
+ * a plain record travel as the bodies defined here. Parsing is strict: unknown fields, wrong types
+ * and numbers-for-enums are refused.
  */
 public final class WireFormat {
   /** Media type of server-sent events (streamed command output, followed processes). */
@@ -68,12 +68,13 @@ public final class WireFormat {
   }
 
   /**
-   * Parses a request or response body. Any problem becomes an {@link InvalidRequestException}
-   * whose message names the field; a validation error of an api type keeps its own message.
+   * Parses a request or response body. Any problem becomes an {@link InvalidRequestException} whose
+   * message names the field; a validation error of an api type keeps its own message.
    */
   public static <T> T read(byte[] body, Class<T> type) {
     if (body.length == 0) {
-      throw new InvalidRequestException("the request needs a JSON body (" + type.getSimpleName() + ")");
+      throw new InvalidRequestException(
+          "the request needs a JSON body (" + type.getSimpleName() + ")");
     }
     try {
       T value = MAPPER.readValue(body, type);
@@ -104,7 +105,8 @@ public final class WireFormat {
     if (e instanceof JsonMappingException jme && !jme.getPath().isEmpty()) {
       where = " at '" + jme.getPathReference().replaceFirst("^[^\\[\"]*", "") + "'";
     }
-    String detail = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+    String detail =
+        e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
     return new InvalidRequestException("malformed JSON body" + where + ": " + firstLine(detail), e);
   }
 
@@ -124,7 +126,8 @@ public final class WireFormat {
         SandboxId.class,
         new JsonDeserializer<>() {
           @Override
-          public SandboxId deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+          public SandboxId deserialize(JsonParser p, DeserializationContext ctx)
+              throws IOException {
             return SandboxId.of(p.getValueAsString());
           }
         });
@@ -132,7 +135,8 @@ public final class WireFormat {
         SnapshotId.class,
         new JsonDeserializer<>() {
           @Override
-          public SnapshotId deserialize(JsonParser p, DeserializationContext ctx) throws IOException {
+          public SnapshotId deserialize(JsonParser p, DeserializationContext ctx)
+              throws IOException {
             return SnapshotId.of(p.getValueAsString());
           }
         });
@@ -150,18 +154,31 @@ public final class WireFormat {
             .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
             .build();
     // "5" for an int, 1.5 for an int, or true for a string are type errors, not conversions.
-    mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
-    mapper.coercionConfigFor(LogicalType.Integer).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
-    mapper.coercionConfigFor(LogicalType.Boolean).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
-    mapper.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
-    mapper.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
-    mapper.coercionConfigFor(LogicalType.Textual).setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+    mapper
+        .coercionConfigFor(LogicalType.Integer)
+        .setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+    mapper
+        .coercionConfigFor(LogicalType.Integer)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
+    mapper
+        .coercionConfigFor(LogicalType.Boolean)
+        .setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+    mapper
+        .coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail);
+    mapper
+        .coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+    mapper
+        .coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail);
     return mapper;
   }
 
   private static final class ToStringSerializer<T> extends JsonSerializer<T> {
     @Override
-    public void serialize(T value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
+    public void serialize(T value, JsonGenerator gen, SerializerProvider serializers)
+        throws IOException {
       gen.writeString(value.toString());
     }
   }
@@ -247,11 +264,13 @@ public final class WireFormat {
 
     public static ForkBody of(SandboxSpec spec, int count) {
       SpecBody s = SpecBody.of(spec);
-      return new ForkBody(count, s.resources(), s.timeoutSecs(), s.name(), s.labels(), s.network(), s.env());
+      return new ForkBody(
+          count, s.resources(), s.timeoutSecs(), s.name(), s.labels(), s.network(), s.env());
     }
 
     public SandboxSpec toSpec(SnapshotId snapshot) {
-      return new SpecBody(null, snapshot, resources, timeoutSecs, name, labels, network, env).toSpec();
+      return new SpecBody(null, snapshot, resources, timeoutSecs, name, labels, network, env)
+          .toSpec();
     }
   }
 
@@ -302,7 +321,8 @@ public final class WireFormat {
   private static void requireNoNullValues(String what, Map<String, String> map) {
     for (var e : map.entrySet()) {
       if (e.getValue() == null) {
-        throw new InvalidRequestException(what + " value of '" + e.getKey() + "' must be a string, not null");
+        throw new InvalidRequestException(
+            what + " value of '" + e.getKey() + "' must be a string, not null");
       }
     }
   }

@@ -12,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Append-only event log of the state directory, one JSON object per line, so an operator can
- * see afterwards what happened to a sandbox (created, forked, expired, reaped...).
+ * Append-only event log of the state directory, one JSON object per line, so an operator can see
+ * afterwards what happened to a sandbox (created, forked, expired, reaped...).
  */
 final class Journal {
   private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
@@ -30,10 +30,17 @@ final class Journal {
     line.put("pid", ProcessHandle.current().pid());
     line.putAll(fields);
     try {
-      Files.writeString(file, Json.MAPPER.writer().without(
-              com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-              .writeValueAsString(line) + "\n", StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.WRITE);
+      Files.writeString(
+          file,
+          Json.MAPPER
+                  .writer()
+                  .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                  .writeValueAsString(line)
+              + "\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND,
+          StandardOpenOption.WRITE);
     } catch (IOException e) {
       LOG.warn("cannot append to journal {}: {}", file, e.getMessage());
     }

@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import io.forkyard.api.ForkyardException;
 import io.forkyard.api.ErrorCode;
+import io.forkyard.api.ForkyardException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -27,8 +27,13 @@ final class Json {
   private Json() {}
 
   static void write(Path file, Object value) {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + ProcessHandle.current().pid()
-        + "-" + Thread.currentThread().threadId());
+    Path tmp =
+        file.resolveSibling(
+            file.getFileName()
+                + ".tmp-"
+                + ProcessHandle.current().pid()
+                + "-"
+                + Thread.currentThread().threadId());
     try {
       Files.createDirectories(file.getParent());
       MAPPER.writeValue(tmp.toFile(), value);
@@ -38,7 +43,8 @@ final class Json {
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
       }
     } catch (IOException e) {
-      throw new ForkyardException(ErrorCode.INTERNAL, "cannot write state file " + file + ": " + e.getMessage(), e);
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "cannot write state file " + file + ": " + e.getMessage(), e);
     } finally {
       try {
         Files.deleteIfExists(tmp);

@@ -12,8 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Serializes state changes of one object across threads of this process (a lock per key) and
- * across processes sharing the state directory (a file lock), e.g. a CLI call and the daemon.
+ * Serializes state changes of one object across threads of this process (a lock per key) and across
+ * processes sharing the state directory (a file lock), e.g. a CLI call and the daemon.
  */
 final class SandboxLocks {
   private final ConcurrentHashMap<String, ReentrantLock> local = new ConcurrentHashMap<>();
@@ -33,8 +33,9 @@ final class SandboxLocks {
     l.lock();
     try {
       Files.createDirectories(lockDir);
-      FileChannel ch = FileChannel.open(lockDir.resolve(key + ".lock"),
-          StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileChannel ch =
+          FileChannel.open(
+              lockDir.resolve(key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock fl = ch.lock();
       return () -> {
         try {
@@ -48,7 +49,8 @@ final class SandboxLocks {
       };
     } catch (IOException | RuntimeException e) {
       l.unlock();
-      throw new ForkyardException(ErrorCode.INTERNAL, "cannot lock " + key + ": " + e.getMessage(), e);
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "cannot lock " + key + ": " + e.getMessage(), e);
     }
   }
 

@@ -4,8 +4,8 @@ import io.forkyard.api.InvalidRequestException;
 
 /**
  * Validates paths that users give for files inside a sandbox. File operations run inside the
- * sandbox, so a path can never name a host file; still, {@code ..} segments are refused outright
- * so that a path means what it says.
+ * sandbox, so a path can never name a host file; still, {@code ..} segments are refused outright so
+ * that a path means what it says.
  */
 final class SandboxPaths {
   static final int MAX_LENGTH = 4096;

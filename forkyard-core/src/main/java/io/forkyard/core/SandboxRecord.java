@@ -39,13 +39,40 @@ record SandboxRecord(
   }
 
   SandboxRecord withState(SandboxState newState, String why) {
-    return new SandboxRecord(id, name, newState, runtime, image, rootfs, sourceSnapshot, resources,
-        network, labels, env, hostname, createdAt, expiresAt, Instant.now(), ownerPid,
+    return new SandboxRecord(
+        id,
+        name,
+        newState,
+        runtime,
+        image,
+        rootfs,
+        sourceSnapshot,
+        resources,
+        network,
+        labels,
+        env,
+        hostname,
+        createdAt,
+        expiresAt,
+        Instant.now(),
+        ownerPid,
         why == null ? message : why);
   }
 
   SandboxInfo info() {
-    return new SandboxInfo(id, name, state, runtime, image, sourceSnapshot, resources, network,
-        labels, hostname, createdAt, expiresAt, message);
+    return new SandboxInfo(
+        id,
+        name,
+        state,
+        runtime,
+        image,
+        sourceSnapshot,
+        resources,
+        network,
+        labels,
+        hostname,
+        createdAt,
+        expiresAt,
+        message);
   }
 }

@@ -62,20 +62,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The embedded SDK: sandboxes, snapshots and images on this host, in this process. All state
- * lives in one state directory, so several processes (CLI calls, the daemon) can share it and a
- * restarted process finds everything again: opening the service reaps expired sandboxes and
- * orphaned runtime resources.
+ * The embedded SDK: sandboxes, snapshots and images on this host, in this process. All state lives
+ * in one state directory, so several processes (CLI calls, the daemon) can share it and a restarted
+ * process finds everything again: opening the service reaps expired sandboxes and orphaned runtime
+ * resources.
  */
 public final class SandboxService implements Sandboxes {
   private static final Logger LOG = LoggerFactory.getLogger(SandboxService.class);
+
   /** Output kept per stream of one command; the rest is read and dropped. */
   public static final long DEFAULT_MAX_OUTPUT_BYTES = 16L * 1024 * 1024;
+
   /** Largest file that readFile/writeFile move in one call. */
   public static final long DEFAULT_MAX_FILE_BYTES = 256L * 1024 * 1024;
+
   public static final int MAX_FORK_COUNT = 200;
+
   /** A PENDING record younger than this may belong to a create in progress in another process. */
   private static final Duration PENDING_GRACE = Duration.ofMinutes(2);
+
   private static final Duration FINAL_RECORD_KEEP = Duration.ofDays(1);
 
   private final StateDir state;
@@ -103,11 +108,13 @@ public final class SandboxService implements Sandboxes {
     this.maxOutputBytes = b.maxOutputBytes;
     this.maxFileBytes = b.maxFileBytes;
     this.reaperCommand = List.copyOf(b.reaperCommand);
-    this.ttlTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "forkyard-ttl");
-      t.setDaemon(true);
-      return t;
-    });
+    this.ttlTimer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "forkyard-ttl");
+              t.setDaemon(true);
+              return t;
+            });
     runtime.init(state.runtimeDir(runtime.name()));
     if (b.recover) {
       recover();
@@ -138,9 +145,13 @@ public final class SandboxService implements Sandboxes {
       }
       seen.add(r.name());
     }
-    throw new RuntimeUnavailableException("no runtime named '" + name + "' on the class path"
-        + (seen.isEmpty() ? " (none found: is forkyard-runtime-gvisor on the class path?)"
-            : " (available: " + seen + ")"));
+    throw new RuntimeUnavailableException(
+        "no runtime named '"
+            + name
+            + "' on the class path"
+            + (seen.isEmpty()
+                ? " (none found: is forkyard-runtime-gvisor on the class path?)"
+                : " (available: " + seen + ")"));
   }
 
   public Path stateDir() {
@@ -175,8 +186,15 @@ public final class SandboxService implements Sandboxes {
     ImageInfo image = ensureImage(imageName);
     Path rootfs = images.rootfs(imageName);
     Resources res = spec.resources().orElse(Resources.DEFAULT);
-    SandboxRecord rec = newRecord(spec, image.name(), rootfs, Optional.empty(), res,
-        spec.network().orElse(NetworkPolicy.NONE), spec.env());
+    SandboxRecord rec =
+        newRecord(
+            spec,
+            image.name(),
+            rootfs,
+            Optional.empty(),
+            res,
+            spec.network().orElse(NetworkPolicy.NONE),
+            spec.env());
     startOrFail(rec, () -> runtime.start(runtimeSandbox(rec)));
     return new Sandbox(this, rec.id());
   }
@@ -186,10 +204,11 @@ public final class SandboxService implements Sandboxes {
     Objects.requireNonNull(spec, "spec");
     ensureOpen();
     if (count < 1 || count > MAX_FORK_COUNT) {
-      throw new InvalidRequestException("fork count must be between 1 and " + MAX_FORK_COUNT + ", got " + count);
+      throw new InvalidRequestException(
+          "fork count must be between 1 and " + MAX_FORK_COUNT + ", got " + count);
     }
-    SnapshotId snapId = spec.snapshot().orElseThrow(
-        () -> new InvalidRequestException("fork needs a snapshot id"));
+    SnapshotId snapId =
+        spec.snapshot().orElseThrow(() -> new InvalidRequestException("fork needs a snapshot id"));
     SnapshotManifest m = readySnapshot(snapId);
     checkForkSpec(spec, m);
     if (spec.name().isPresent() && count > 1) {
@@ -205,24 +224,38 @@ public final class SandboxService implements Sandboxes {
       try {
         results.add(futures.get(i).get());
       } catch (Exception e) {
-        results.add(ForkResult.failed(i, new ForkyardException(ErrorCode.INTERNAL,
-            "fork " + i + " failed: " + e), Duration.ZERO));
+        results.add(
+            ForkResult.failed(
+                i,
+                new ForkyardException(ErrorCode.INTERNAL, "fork " + i + " failed: " + e),
+                Duration.ZERO));
       }
     }
-    journal.record("fork", Map.of("snapshot", snapId.value(), "count", count,
-        "ok", results.stream().filter(ForkResult::ok).count()));
+    journal.record(
+        "fork",
+        Map.of(
+            "snapshot",
+            snapId.value(),
+            "count",
+            count,
+            "ok",
+            results.stream().filter(ForkResult::ok).count()));
     return results;
   }
 
   private void checkForkSpec(SandboxSpec spec, SnapshotManifest m) {
     if (spec.image().isPresent()) {
-      throw new InvalidRequestException("a fork takes its image from the snapshot; do not give one");
+      throw new InvalidRequestException(
+          "a fork takes its image from the snapshot; do not give one");
     }
-    if (m.type() == SnapshotType.MEMORY && spec.resources().isPresent()
+    if (m.type() == SnapshotType.MEMORY
+        && spec.resources().isPresent()
         && !spec.resources().get().equals(m.resources())) {
-      throw new InvalidRequestException("resources of a MEMORY snapshot are fixed at checkpoint time ("
-          + m.resources() + "); forks inherit them. Drop the override, or checkpoint a sandbox"
-          + " created with the resources you want");
+      throw new InvalidRequestException(
+          "resources of a MEMORY snapshot are fixed at checkpoint time ("
+              + m.resources()
+              + "); forks inherit them. Drop the override, or checkpoint a sandbox"
+              + " created with the resources you want");
     }
   }
 
@@ -232,51 +265,93 @@ public final class SandboxService implements Sandboxes {
       Map<String, String> env = new LinkedHashMap<>(m.env());
       env.putAll(spec.env());
       Path rootfs = Path.of(m.rootfs());
-      Resources res = m.type() == SnapshotType.MEMORY ? m.resources()
-          : spec.resources().orElse(m.resources());
-      SandboxRecord rec = newRecord(spec, m.image(), rootfs, Optional.of(m.id()), res,
-          spec.network().orElse(m.network()), env);
+      Resources res =
+          m.type() == SnapshotType.MEMORY ? m.resources() : spec.resources().orElse(m.resources());
+      SandboxRecord rec =
+          newRecord(
+              spec,
+              m.image(),
+              rootfs,
+              Optional.of(m.id()),
+              res,
+              spec.network().orElse(m.network()),
+              env);
       Path data = state.snapshotDir(m.id()).resolve("memory");
-      startOrFail(rec, () -> {
-        if (m.type() == SnapshotType.MEMORY) {
-          runtime.restore(runtimeSandbox(rec), data);
-        } else {
-          runtime.start(runtimeSandbox(rec));
-        }
-      });
+      startOrFail(
+          rec,
+          () -> {
+            if (m.type() == SnapshotType.MEMORY) {
+              runtime.restore(runtimeSandbox(rec), data);
+            } else {
+              runtime.start(runtimeSandbox(rec));
+            }
+          });
       return ForkResult.succeeded(index, readRecord(rec.id()).info(), Sandboxes.Async.since(t0));
     } catch (ForkyardException e) {
       return ForkResult.failed(index, e, Sandboxes.Async.since(t0));
     } catch (RuntimeException e) {
-      return ForkResult.failed(index, new ForkyardException(ErrorCode.INTERNAL, String.valueOf(e), e),
+      return ForkResult.failed(
+          index,
+          new ForkyardException(ErrorCode.INTERNAL, String.valueOf(e), e),
           Sandboxes.Async.since(t0));
     }
   }
 
-  private SandboxRecord newRecord(SandboxSpec spec, String image, Path rootfs,
-      Optional<SnapshotId> source, Resources res, NetworkPolicy net, Map<String, String> env) {
+  private SandboxRecord newRecord(
+      SandboxSpec spec,
+      String image,
+      Path rootfs,
+      Optional<SnapshotId> source,
+      Resources res,
+      NetworkPolicy net,
+      Map<String, String> env) {
     checkNetwork(net);
     SandboxId id = SandboxId.random();
     Instant now = Instant.now();
-    SandboxRecord rec = new SandboxRecord(id, spec.name().orElse(""), SandboxState.PENDING,
-        runtime.name(), image, rootfs.toString(), source, res, net, spec.labels(), env,
-        id.value(), now, now.plusSeconds(spec.timeoutSecsOrDefault()), now,
-        ProcessHandle.current().pid(), "");
+    SandboxRecord rec =
+        new SandboxRecord(
+            id,
+            spec.name().orElse(""),
+            SandboxState.PENDING,
+            runtime.name(),
+            image,
+            rootfs.toString(),
+            source,
+            res,
+            net,
+            spec.labels(),
+            env,
+            id.value(),
+            now,
+            now.plusSeconds(spec.timeoutSecsOrDefault()),
+            now,
+            ProcessHandle.current().pid(),
+            "");
     writeRecord(rec);
-    journal.record("create", Map.of("sandbox", id.value(), "image", image,
-        "snapshot", source.map(SnapshotId::value).orElse("")));
+    journal.record(
+        "create",
+        Map.of(
+            "sandbox",
+            id.value(),
+            "image",
+            image,
+            "snapshot",
+            source.map(SnapshotId::value).orElse("")));
     return rec;
   }
 
   private void checkNetwork(NetworkPolicy net) {
     Set<Capability> caps = runtime.capabilities();
     if (net.allowInternetAccess() && !caps.contains(Capability.INTERNET_ACCESS)) {
-      throw new UnsupportedByRuntimeException("runtime " + runtime.name() + " cannot give sandboxes internet access");
+      throw new UnsupportedByRuntimeException(
+          "runtime " + runtime.name() + " cannot give sandboxes internet access");
     }
     if ((!net.allowList().isEmpty() || !net.denyList().isEmpty())
         && !caps.contains(Capability.NETWORK_FILTER)) {
-      throw new UnsupportedByRuntimeException("runtime " + runtime.name()
-          + " cannot enforce network allow/deny lists; drop them or use allowInternetAccess alone");
+      throw new UnsupportedByRuntimeException(
+          "runtime "
+              + runtime.name()
+              + " cannot enforce network allow/deny lists; drop them or use allowInternetAccess alone");
     }
   }
 
@@ -287,9 +362,12 @@ public final class SandboxService implements Sandboxes {
       } catch (RuntimeException e) {
         safeDestroy(rec.id());
         writeRecord(rec.withState(SandboxState.FAILED, "start failed: " + e.getMessage()));
-        journal.record("failed", Map.of("sandbox", rec.id().value(), "why", String.valueOf(e.getMessage())));
-        throw e instanceof ForkyardException fe ? fe
-            : new ForkyardException(ErrorCode.INTERNAL, "sandbox start failed: " + e.getMessage(), e);
+        journal.record(
+            "failed", Map.of("sandbox", rec.id().value(), "why", String.valueOf(e.getMessage())));
+        throw e instanceof ForkyardException fe
+            ? fe
+            : new ForkyardException(
+                ErrorCode.INTERNAL, "sandbox start failed: " + e.getMessage(), e);
       }
       SandboxRecord running = rec.withState(SandboxState.RUNNING, "");
       writeRecord(running);
@@ -369,20 +447,31 @@ public final class SandboxService implements Sandboxes {
   public CommandResult exec(SandboxId id, Command command, OutputSink sink) {
     Objects.requireNonNull(command, "command");
     SandboxRecord rec = requireRunning(id, "exec");
-    ExecResult r = runtime.exec(runtimeSandbox(rec), command, sink == null ? OutputSink.DISCARD : sink,
-        maxOutputBytes);
+    ExecResult r =
+        runtime.exec(
+            runtimeSandbox(rec), command, sink == null ? OutputSink.DISCARD : sink, maxOutputBytes);
     if (r.exitCode() != 0 && !runtime.isAlive(runtimeSandbox(rec))) {
-      markDead(rec, "the sandbox died while running " + command.argv().get(0)
-          + " (killed by the host, e.g. out of memory); its state is lost");
+      markDead(
+          rec,
+          "the sandbox died while running "
+              + command.argv().get(0)
+              + " (killed by the host, e.g. out of memory); its state is lost");
     }
-    return new CommandResult(r.exitCode(), decode(r.stdout(), r.stdoutTruncated()),
-        decode(r.stderr(), r.stderrTruncated()), r.timedOut(), r.stdoutTruncated(),
-        r.stderrTruncated(), r.duration());
+    return new CommandResult(
+        r.exitCode(),
+        decode(r.stdout(), r.stdoutTruncated()),
+        decode(r.stderr(), r.stderrTruncated()),
+        r.timedOut(),
+        r.stdoutTruncated(),
+        r.stderrTruncated(),
+        r.duration());
   }
 
   private String decode(byte[] bytes, boolean truncated) {
     String s = new String(bytes, StandardCharsets.UTF_8);
-    return truncated ? s + "\n[forkyard: output truncated after " + maxOutputBytes + " bytes]\n" : s;
+    return truncated
+        ? s + "\n[forkyard: output truncated after " + maxOutputBytes + " bytes]\n"
+        : s;
   }
 
   private void markDead(SandboxRecord rec, String why) {
@@ -400,7 +489,8 @@ public final class SandboxService implements Sandboxes {
 
   /** Runs a helper command of forkyard's own (file operations) and returns raw bytes. */
   private ExecResult internalExec(SandboxRecord rec, Command cmd, long maxOut) {
-    return runtime.exec(runtimeSandbox(rec), cmd.withTimeout(Duration.ofMinutes(5)), OutputSink.DISCARD, maxOut);
+    return runtime.exec(
+        runtimeSandbox(rec), cmd.withTimeout(Duration.ofMinutes(5)), OutputSink.DISCARD, maxOut);
   }
 
   // ------------------------------------------------------------------ files
@@ -412,13 +502,29 @@ public final class SandboxService implements Sandboxes {
     SandboxRecord rec = requireRunning(id, "writeFile");
     long limit = Math.min(maxFileBytes, (long) rec.resources().diskMb() * 1024 * 1024);
     if (content.length > limit) {
-      throw new ForkyardException(ErrorCode.LIMIT_EXCEEDED, "file of " + content.length
-          + " bytes is larger than the limit of " + limit + " bytes (sandbox disk "
-          + rec.resources().diskMb() + " MiB, per-file limit " + maxFileBytes + ")");
+      throw new ForkyardException(
+          ErrorCode.LIMIT_EXCEEDED,
+          "file of "
+              + content.length
+              + " bytes is larger than the limit of "
+              + limit
+              + " bytes (sandbox disk "
+              + rec.resources().diskMb()
+              + " MiB, per-file limit "
+              + maxFileBytes
+              + ")");
     }
-    ExecResult r = internalExec(rec, Command.of("/bin/sh", "-c",
-        "d=$(dirname -- \"$1\") && mkdir -p -- \"$d\" && cat > \"$1\"", "sh", p).withStdin(content),
-        64 * 1024);
+    ExecResult r =
+        internalExec(
+            rec,
+            Command.of(
+                    "/bin/sh",
+                    "-c",
+                    "d=$(dirname -- \"$1\") && mkdir -p -- \"$d\" && cat > \"$1\"",
+                    "sh",
+                    p)
+                .withStdin(content),
+            64 * 1024);
     if (r.exitCode() != 0) {
       throw fileError("write", p, r);
     }
@@ -428,15 +534,26 @@ public final class SandboxService implements Sandboxes {
   public byte[] readFile(SandboxId id, String path) {
     String p = SandboxPaths.check(path);
     SandboxRecord rec = requireRunning(id, "readFile");
-    ExecResult r = internalExec(rec, Command.of("/bin/sh", "-c",
-        "if [ -d \"$1\" ]; then echo \"$1: Is a directory\" >&2; exit 1; fi; exec cat -- \"$1\"",
-        "sh", p), maxFileBytes);
+    ExecResult r =
+        internalExec(
+            rec,
+            Command.of(
+                "/bin/sh",
+                "-c",
+                "if [ -d \"$1\" ]; then echo \"$1: Is a directory\" >&2; exit 1; fi; exec cat -- \"$1\"",
+                "sh",
+                p),
+            maxFileBytes);
     if (r.exitCode() != 0) {
       throw fileError("read", p, r);
     }
     if (r.stdoutTruncated()) {
-      throw new ForkyardException(ErrorCode.LIMIT_EXCEEDED, p + " is larger than the read limit of "
-          + maxFileBytes + " bytes; read it in parts with exec (e.g. split or tail -c)");
+      throw new ForkyardException(
+          ErrorCode.LIMIT_EXCEEDED,
+          p
+              + " is larger than the read limit of "
+              + maxFileBytes
+              + " bytes; read it in parts with exec (e.g. split or tail -c)");
     }
     return r.stdout();
   }
@@ -445,11 +562,18 @@ public final class SandboxService implements Sandboxes {
   public List<FileEntry> listDirectory(SandboxId id, String path) {
     String p = SandboxPaths.check(path);
     SandboxRecord rec = requireRunning(id, "listDirectory");
-    ExecResult r = internalExec(rec, Command.of("/bin/sh", "-c",
-        "if [ ! -d \"$1\" ]; then if [ -e \"$1\" ]; then echo \"$1: Not a directory\" >&2; "
-            + "else echo \"$1: No such file or directory\" >&2; fi; exit 1; fi; "
-            + "exec find \"$1\" -mindepth 1 -maxdepth 1 -printf '%y\\0%s\\0%m\\0%T@\\0%f\\0'",
-        "sh", p), maxOutputBytes);
+    ExecResult r =
+        internalExec(
+            rec,
+            Command.of(
+                "/bin/sh",
+                "-c",
+                "if [ ! -d \"$1\" ]; then if [ -e \"$1\" ]; then echo \"$1: Not a directory\" >&2; "
+                    + "else echo \"$1: No such file or directory\" >&2; fi; exit 1; fi; "
+                    + "exec find \"$1\" -mindepth 1 -maxdepth 1 -printf '%y\\0%s\\0%m\\0%T@\\0%f\\0'",
+                "sh",
+                p),
+            maxOutputBytes);
     if (r.exitCode() != 0) {
       throw fileError("list", p, r);
     }
@@ -460,17 +584,24 @@ public final class SandboxService implements Sandboxes {
     String[] f = new String(raw, StandardCharsets.UTF_8).split("\0", -1);
     List<FileEntry> out = new ArrayList<>();
     for (int i = 0; i + 4 < f.length; i += 5) {
-      FileEntry.Type type = switch (f[i]) {
-        case "f" -> FileEntry.Type.FILE;
-        case "d" -> FileEntry.Type.DIRECTORY;
-        case "l" -> FileEntry.Type.SYMLINK;
-        default -> FileEntry.Type.OTHER;
-      };
+      FileEntry.Type type =
+          switch (f[i]) {
+            case "f" -> FileEntry.Type.FILE;
+            case "d" -> FileEntry.Type.DIRECTORY;
+            case "l" -> FileEntry.Type.SYMLINK;
+            default -> FileEntry.Type.OTHER;
+          };
       double secs = Double.parseDouble(f[i + 3]);
       Instant mtime = Instant.ofEpochSecond((long) secs, (long) ((secs % 1) * 1e9));
       String name = f[i + 4];
-      out.add(new FileEntry(name, (dir.equals("/") ? "" : dir) + "/" + name, type,
-          Long.parseLong(f[i + 1]), Integer.parseInt(f[i + 2], 8), mtime));
+      out.add(
+          new FileEntry(
+              name,
+              (dir.equals("/") ? "" : dir) + "/" + name,
+              type,
+              Long.parseLong(f[i + 1]),
+              Integer.parseInt(f[i + 2], 8),
+              mtime));
     }
     out.sort(Comparator.comparing(FileEntry::name));
     return out;
@@ -483,9 +614,17 @@ public final class SandboxService implements Sandboxes {
       throw new InvalidRequestException("refusing to delete /");
     }
     SandboxRecord rec = requireRunning(id, "deleteFile");
-    ExecResult r = internalExec(rec, Command.of("/bin/sh", "-c",
-        "if [ ! -e \"$1\" ] && [ ! -L \"$1\" ]; then echo \"$1: No such file or directory\" >&2; exit 1; fi;"
-            + " exec rm -d -- \"$1\"", "sh", p), 64 * 1024);
+    ExecResult r =
+        internalExec(
+            rec,
+            Command.of(
+                "/bin/sh",
+                "-c",
+                "if [ ! -e \"$1\" ] && [ ! -L \"$1\" ]; then echo \"$1: No such file or directory\" >&2; exit 1; fi;"
+                    + " exec rm -d -- \"$1\"",
+                "sh",
+                p),
+            64 * 1024);
     if (r.exitCode() != 0) {
       throw fileError("delete", p, r);
     }
@@ -494,19 +633,22 @@ public final class SandboxService implements Sandboxes {
   private ForkyardException fileError(String op, String path, ExecResult r) {
     String err = new String(r.stderr(), StandardCharsets.UTF_8).strip();
     if (err.contains("No such file or directory")) {
-      return new NotFoundException("cannot " + op + " " + path + ": no such file or directory in the sandbox");
+      return new NotFoundException(
+          "cannot " + op + " " + path + ": no such file or directory in the sandbox");
     }
-    if (err.contains("Is a directory") || err.contains("Not a directory")
-        || err.contains("Directory not empty") || err.contains("Permission denied")
+    if (err.contains("Is a directory")
+        || err.contains("Not a directory")
+        || err.contains("Directory not empty")
+        || err.contains("Permission denied")
         || err.contains("Read-only file system")) {
       return new InvalidRequestException("cannot " + op + " " + path + ": " + err);
     }
     if (err.contains("No space left")) {
-      return new ForkyardException(ErrorCode.LIMIT_EXCEEDED, "cannot " + op + " " + path
-          + ": the sandbox's disk is full");
+      return new ForkyardException(
+          ErrorCode.LIMIT_EXCEEDED, "cannot " + op + " " + path + ": the sandbox's disk is full");
     }
-    return new ForkyardException(ErrorCode.INTERNAL, "cannot " + op + " " + path + " (exit "
-        + r.exitCode() + "): " + err);
+    return new ForkyardException(
+        ErrorCode.INTERNAL, "cannot " + op + " " + path + " (exit " + r.exitCode() + "): " + err);
   }
 
   // ------------------------------------------------------------------ snapshots
@@ -514,11 +656,13 @@ public final class SandboxService implements Sandboxes {
   @Override
   public SnapshotInfo checkpoint(SandboxId id, CheckpointOptions options) {
     Objects.requireNonNull(options, "options");
-    Capability needed = options.type() == SnapshotType.MEMORY ? Capability.MEMORY_CHECKPOINT
-        : Capability.FILESYSTEM_CHECKPOINT;
+    Capability needed =
+        options.type() == SnapshotType.MEMORY
+            ? Capability.MEMORY_CHECKPOINT
+            : Capability.FILESYSTEM_CHECKPOINT;
     if (!runtime.capabilities().contains(needed)) {
-      throw new UnsupportedByRuntimeException("runtime " + runtime.name() + " cannot take "
-          + options.type() + " checkpoints");
+      throw new UnsupportedByRuntimeException(
+          "runtime " + runtime.name() + " cannot take " + options.type() + " checkpoints");
     }
     SnapshotManifest done;
     try (var held = locks.lock(id.value())) {
@@ -526,12 +670,31 @@ public final class SandboxService implements Sandboxes {
       requireState(rec, "checkpoint", SandboxState.RUNNING);
       SnapshotId snapId = SnapshotId.random();
       Path dir = state.snapshotDir(snapId);
-      SnapshotManifest m = new SnapshotManifest(SnapshotManifest.FORMAT, SnapshotManifest.VERSION,
-          snapId, options.type(), SnapshotStatus.IN_PROGRESS, runtime.name(), runtime.version(),
-          id, rec.sourceSnapshot(), rec.image(), imageHash(rec.image()),
-          options.type() == SnapshotType.MEMORY ? rec.rootfs() : dir.resolve("rootfs").toString(),
-          rec.resources(), rec.network(), rec.env(), options.labels(), Instant.now(), 0, "",
-          List.of(), "");
+      SnapshotManifest m =
+          new SnapshotManifest(
+              SnapshotManifest.FORMAT,
+              SnapshotManifest.VERSION,
+              snapId,
+              options.type(),
+              SnapshotStatus.IN_PROGRESS,
+              runtime.name(),
+              runtime.version(),
+              id,
+              rec.sourceSnapshot(),
+              rec.image(),
+              imageHash(rec.image()),
+              options.type() == SnapshotType.MEMORY
+                  ? rec.rootfs()
+                  : dir.resolve("rootfs").toString(),
+              rec.resources(),
+              rec.network(),
+              rec.env(),
+              options.labels(),
+              Instant.now(),
+              0,
+              "",
+              List.of(),
+              "");
       Json.write(state.snapshotManifest(snapId), m);
       writeRecord(rec.withState(SandboxState.SNAPSHOTTING, ""));
       RuntimeSandbox rs = runtimeSandbox(rec);
@@ -547,20 +710,38 @@ public final class SandboxService implements Sandboxes {
             runtime.restore(rs, data);
           }
         } else {
-          FilesystemSnapshots.take(runtime, rs, dir, Path.of(rec.rootfs()),
+          FilesystemSnapshots.take(
+              runtime,
+              rs,
+              dir,
+              Path.of(rec.rootfs()),
               (long) rec.resources().diskMb() * 1024 * 1024);
         }
-        done = m.completed(FileTrees.size(dir.resolve(m.type() == SnapshotType.MEMORY ? "memory" : "changes.tar")),
-            "", List.of());
+        done =
+            m.completed(
+                FileTrees.size(
+                    dir.resolve(m.type() == SnapshotType.MEMORY ? "memory" : "changes.tar")),
+                "",
+                List.of());
         List<SnapshotManifest.FileDigest> digests = FileTrees.digest(dir, dataFiles(m.type()));
-        done = done.completed(digests.stream().mapToLong(SnapshotManifest.FileDigest::size).sum(),
-            FileTrees.combined(digests), digests);
+        done =
+            done.completed(
+                digests.stream().mapToLong(SnapshotManifest.FileDigest::size).sum(),
+                FileTrees.combined(digests),
+                digests);
         Json.write(state.snapshotManifest(snapId), done);
         verifiedSnapshots.add(snapId.value());
       } catch (RuntimeException | IOException e) {
         Json.write(state.snapshotManifest(snapId), m.failed(String.valueOf(e.getMessage())));
-        journal.record("checkpoint-failed", Map.of("sandbox", id.value(), "snapshot", snapId.value(),
-            "why", String.valueOf(e.getMessage())));
+        journal.record(
+            "checkpoint-failed",
+            Map.of(
+                "sandbox",
+                id.value(),
+                "snapshot",
+                snapId.value(),
+                "why",
+                String.valueOf(e.getMessage())));
         boolean alive = runtime.isAlive(rs);
         if (alive) {
           writeRecord(rec.withState(SandboxState.RUNNING, ""));
@@ -568,10 +749,18 @@ public final class SandboxService implements Sandboxes {
           safeDestroy(id);
           cancelTtl(id);
           cleanSandboxDir(id);
-          writeRecord(rec.withState(SandboxState.FAILED, "lost during a failed checkpoint: " + e.getMessage()));
+          writeRecord(
+              rec.withState(
+                  SandboxState.FAILED, "lost during a failed checkpoint: " + e.getMessage()));
         }
-        throw new ForkyardException(ErrorCode.INTERNAL, "checkpoint of " + id + " failed: " + e.getMessage()
-            + (alive ? " (the sandbox is still running)" : " (the sandbox was lost)"), e);
+        throw new ForkyardException(
+            ErrorCode.INTERNAL,
+            "checkpoint of "
+                + id
+                + " failed: "
+                + e.getMessage()
+                + (alive ? " (the sandbox is still running)" : " (the sandbox was lost)"),
+            e);
       }
       if (options.stopAfter()) {
         cancelTtl(id);
@@ -580,8 +769,17 @@ public final class SandboxService implements Sandboxes {
       } else {
         writeRecord(rec.withState(SandboxState.RUNNING, ""));
       }
-      journal.record("checkpoint", Map.of("sandbox", id.value(), "snapshot", snapId.value(),
-          "type", options.type().name(), "bytes", done.sizeBytes()));
+      journal.record(
+          "checkpoint",
+          Map.of(
+              "sandbox",
+              id.value(),
+              "snapshot",
+              snapId.value(),
+              "type",
+              options.type().name(),
+              "bytes",
+              done.sizeBytes()));
     }
     return done.info();
   }
@@ -611,7 +809,8 @@ public final class SandboxService implements Sandboxes {
         }
       }
     } catch (IOException e) {
-      throw new ForkyardException(ErrorCode.INTERNAL, "cannot list snapshots: " + e.getMessage(), e);
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "cannot list snapshots: " + e.getMessage(), e);
     }
     out.sort(Comparator.comparing(SnapshotInfo::createdAt));
     return out;
@@ -623,7 +822,8 @@ public final class SandboxService implements Sandboxes {
       SnapshotManifest m = readManifest(id);
       if (m.status() == SnapshotStatus.IN_PROGRESS
           && Duration.between(m.createdAt(), Instant.now()).compareTo(PENDING_GRACE) < 0) {
-        throw new InvalidStateException("snapshot " + id + " is still IN_PROGRESS; delete it when it has finished");
+        throw new InvalidStateException(
+            "snapshot " + id + " is still IN_PROGRESS; delete it when it has finished");
       }
       if (m.type() == SnapshotType.FILESYSTEM) {
         String rootfs = state.snapshotDir(id).resolve("rootfs").toString();
@@ -640,8 +840,12 @@ public final class SandboxService implements Sandboxes {
           }
         }
         if (!users.isEmpty()) {
-          throw new InvalidStateException("snapshot " + id + " is the root filesystem of " + users
-              + "; delete or terminate those first");
+          throw new InvalidStateException(
+              "snapshot "
+                  + id
+                  + " is the root filesystem of "
+                  + users
+                  + "; delete or terminate those first");
         }
       }
       FileTrees.deleteRecursively(state.snapshotDir(id));
@@ -660,13 +864,28 @@ public final class SandboxService implements Sandboxes {
     try {
       m = Json.read(file, SnapshotManifest.class);
     } catch (RuntimeException e) {
-      throw new ForkyardException(ErrorCode.SNAPSHOT_CORRUPT, "snapshot " + id
-          + " has an unreadable manifest (" + e.getMessage() + "); delete it with: forkyard snapshot rm " + id);
+      throw new ForkyardException(
+          ErrorCode.SNAPSHOT_CORRUPT,
+          "snapshot "
+              + id
+              + " has an unreadable manifest ("
+              + e.getMessage()
+              + "); delete it with: forkyard snapshot rm "
+              + id);
     }
     if (!SnapshotManifest.FORMAT.equals(m.format()) || m.version() != SnapshotManifest.VERSION) {
-      throw new ForkyardException(ErrorCode.SNAPSHOT_CORRUPT, "snapshot " + id + " has format "
-          + m.format() + " v" + m.version() + ", this forkyard reads " + SnapshotManifest.FORMAT
-          + " v" + SnapshotManifest.VERSION);
+      throw new ForkyardException(
+          ErrorCode.SNAPSHOT_CORRUPT,
+          "snapshot "
+              + id
+              + " has format "
+              + m.format()
+              + " v"
+              + m.version()
+              + ", this forkyard reads "
+              + SnapshotManifest.FORMAT
+              + " v"
+              + SnapshotManifest.VERSION);
     }
     return m;
   }
@@ -675,34 +894,61 @@ public final class SandboxService implements Sandboxes {
   private SnapshotManifest readySnapshot(SnapshotId id) {
     SnapshotManifest m = readManifest(id);
     if (m.status() == SnapshotStatus.IN_PROGRESS) {
-      throw new SnapshotNotReadyException("snapshot " + id + " is still IN_PROGRESS; wait until"
-          + " its checkpoint has returned");
+      throw new SnapshotNotReadyException(
+          "snapshot " + id + " is still IN_PROGRESS; wait until" + " its checkpoint has returned");
     }
     if (m.status() == SnapshotStatus.FAILED) {
-      throw new SnapshotNotReadyException("snapshot " + id + " FAILED (" + m.message()
-          + ") and cannot be forked; take a new checkpoint");
+      throw new SnapshotNotReadyException(
+          "snapshot "
+              + id
+              + " FAILED ("
+              + m.message()
+              + ") and cannot be forked; take a new checkpoint");
     }
     if (!m.runtime().equals(runtime.name())) {
-      throw new InvalidRequestException("snapshot " + id + " was taken with runtime " + m.runtime()
-          + ", this service runs " + runtime.name());
+      throw new InvalidRequestException(
+          "snapshot "
+              + id
+              + " was taken with runtime "
+              + m.runtime()
+              + ", this service runs "
+              + runtime.name());
     }
     Path dir = state.snapshotDir(id);
     Path rootfs = Path.of(m.rootfs());
     if (!Files.isDirectory(rootfs)) {
-      throw new ForkyardException(ErrorCode.SNAPSHOT_CORRUPT, "snapshot " + id + " needs root filesystem "
-          + rootfs + ", which is gone (image deleted or rebuilt?); take a new checkpoint");
+      throw new ForkyardException(
+          ErrorCode.SNAPSHOT_CORRUPT,
+          "snapshot "
+              + id
+              + " needs root filesystem "
+              + rootfs
+              + ", which is gone (image deleted or rebuilt?); take a new checkpoint");
     }
-    if (!m.imageRecipeHash().isEmpty() && rootfs.startsWith(images.directory())
+    if (!m.imageRecipeHash().isEmpty()
+        && rootfs.startsWith(images.directory())
         && !m.imageRecipeHash().equals(imageHash(m.image()))) {
-      throw new ForkyardException(ErrorCode.SNAPSHOT_CORRUPT, "snapshot " + id + " was taken on image "
-          + m.image() + " as it was before its last rebuild; take a new checkpoint");
+      throw new ForkyardException(
+          ErrorCode.SNAPSHOT_CORRUPT,
+          "snapshot "
+              + id
+              + " was taken on image "
+              + m.image()
+              + " as it was before its last rebuild; take a new checkpoint");
     }
     // Sizes on every fork (cheap), full hashes once per process per snapshot.
     boolean full = !verifiedSnapshots.contains(id.value());
     String problem = FileTrees.verify(dir, m.files(), full);
     if (problem != null) {
-      throw new ForkyardException(ErrorCode.SNAPSHOT_CORRUPT, "snapshot " + id + " is damaged: "
-          + problem + "; delete it (forkyard snapshot rm " + id + ") and checkpoint again");
+      throw new ForkyardException(
+          ErrorCode.SNAPSHOT_CORRUPT,
+          "snapshot "
+              + id
+              + " is damaged: "
+              + problem
+              + "; delete it (forkyard snapshot rm "
+              + id
+              + ") and checkpoint again");
     }
     verifiedSnapshots.add(id.value());
     return m;
@@ -713,7 +959,8 @@ public final class SandboxService implements Sandboxes {
   @Override
   public void suspend(SandboxId id) {
     if (!runtime.capabilities().contains(Capability.SUSPEND)) {
-      throw new UnsupportedByRuntimeException("runtime " + runtime.name() + " cannot suspend sandboxes");
+      throw new UnsupportedByRuntimeException(
+          "runtime " + runtime.name() + " cannot suspend sandboxes");
     }
     try (var held = locks.lock(id.value())) {
       SandboxRecord rec = readRecord(id);
@@ -727,7 +974,8 @@ public final class SandboxService implements Sandboxes {
         if (!runtime.isAlive(runtimeSandbox(rec))) {
           markDeadLocked(rec, "lost during suspend: " + e.getMessage());
         }
-        throw new ForkyardException(ErrorCode.INTERNAL, "suspend of " + id + " failed: " + e.getMessage(), e);
+        throw new ForkyardException(
+            ErrorCode.INTERNAL, "suspend of " + id + " failed: " + e.getMessage(), e);
       }
       safeDestroy(id);
       writeRecord(rec.withState(SandboxState.SUSPENDED, ""));
@@ -745,8 +993,14 @@ public final class SandboxService implements Sandboxes {
         runtime.restore(runtimeSandbox(rec), img);
       } catch (RuntimeException e) {
         safeDestroy(id);
-        throw new ForkyardException(ErrorCode.INTERNAL, "resume of " + id + " failed: " + e.getMessage()
-            + " (it stays SUSPENDED; try again or terminate it)", e);
+        throw new ForkyardException(
+            ErrorCode.INTERNAL,
+            "resume of "
+                + id
+                + " failed: "
+                + e.getMessage()
+                + " (it stays SUSPENDED; try again or terminate it)",
+            e);
       }
       FileTrees.deleteRecursively(img);
       writeRecord(rec.withState(SandboxState.RUNNING, ""));
@@ -788,8 +1042,8 @@ public final class SandboxService implements Sandboxes {
       }
     }
     if (!users.isEmpty()) {
-      throw new InvalidStateException("image " + name + " is in use by " + users
-          + "; terminate or delete those first");
+      throw new InvalidStateException(
+          "image " + name + " is in use by " + users + "; terminate or delete those first");
     }
     images.delete(name);
   }
@@ -798,16 +1052,24 @@ public final class SandboxService implements Sandboxes {
     if (images.recipe(name).isPresent()) {
       return images.ensure(name, progress);
     }
-    return images.find(name).orElseThrow(() -> new NotFoundException("no image named '" + name
-        + "'; build it first with: forkyard image build " + name));
+    return images
+        .find(name)
+        .orElseThrow(
+            () ->
+                new NotFoundException(
+                    "no image named '"
+                        + name
+                        + "'; build it first with: forkyard image build "
+                        + name));
   }
 
   // ------------------------------------------------------------------ TTL and recovery
 
   private void scheduleTtl(SandboxRecord rec) {
     long delayMs = Math.max(0, Duration.between(Instant.now(), rec.expiresAt()).toMillis());
-    ScheduledFuture<?> old = ttls.put(rec.id(), ttlTimer.schedule(() -> expire(rec.id()),
-        delayMs, TimeUnit.MILLISECONDS));
+    ScheduledFuture<?> old =
+        ttls.put(
+            rec.id(), ttlTimer.schedule(() -> expire(rec.id()), delayMs, TimeUnit.MILLISECONDS));
     if (old != null) {
       old.cancel(false);
     }
@@ -818,17 +1080,25 @@ public final class SandboxService implements Sandboxes {
 
   /**
    * When this process is short-lived (a CLI call), a detached watchdog process enforces the TTL
-   * after we exit: it sleeps, then runs the reaper command, which opens the service (and so
-   * reaps whatever has expired).
+   * after we exit: it sleeps, then runs the reaper command, which opens the service (and so reaps
+   * whatever has expired).
    */
   private void spawnReaper(SandboxRecord rec, long delayMs) {
     long secs = delayMs / 1000 + 1;
-    List<String> cmd = new ArrayList<>(List.of("setsid", "/bin/sh", "-c",
-        "sleep " + secs + "; exec \"$@\"", "forkyard-ttl-" + rec.id().value()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                "setsid",
+                "/bin/sh",
+                "-c",
+                "sleep " + secs + "; exec \"$@\"",
+                "forkyard-ttl-" + rec.id().value()));
     cmd.addAll(reaperCommand);
     try {
-      new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
+      new ProcessBuilder(cmd)
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .redirectError(ProcessBuilder.Redirect.DISCARD)
           .start();
     } catch (IOException e) {
       LOG.warn("cannot start TTL watchdog for {}: {}", rec.id(), e.getMessage());
@@ -846,8 +1116,13 @@ public final class SandboxService implements Sandboxes {
     try {
       SandboxRecord rec = readRecord(id);
       if (!rec.state().isFinal() && !Instant.now().isBefore(rec.expiresAt())) {
-        finish(id, SandboxState.TIMED_OUT, "TTL of " + Duration.between(rec.createdAt(), rec.expiresAt()).toSeconds()
-            + " s expired", false);
+        finish(
+            id,
+            SandboxState.TIMED_OUT,
+            "TTL of "
+                + Duration.between(rec.createdAt(), rec.expiresAt()).toSeconds()
+                + " s expired",
+            false);
       }
     } catch (RuntimeException e) {
       LOG.warn("expiring {} failed: {}", id, e.getMessage());
@@ -906,9 +1181,11 @@ public final class SandboxService implements Sandboxes {
         }
         case SUSPENDED -> scheduleTtlQuietly(rec);
         case PENDING, SNAPSHOTTING -> {
-          if (!young && !ProcessHandle.of(rec.ownerPid()).map(ProcessHandle::isAlive).orElse(false)) {
+          if (!young
+              && !ProcessHandle.of(rec.ownerPid()).map(ProcessHandle::isAlive).orElse(false)) {
             try (var held = locks.lock(id.value())) {
-              markDeadLocked(rec, "interrupted while " + rec.state() + " (the process doing it died)");
+              markDeadLocked(
+                  rec, "interrupted while " + rec.state() + " (the process doing it died)");
             }
             lost++;
           }
@@ -925,7 +1202,9 @@ public final class SandboxService implements Sandboxes {
     }
     RecoveryReport report = new RecoveryReport(adopted, expired, lost, orphans);
     if (expired + lost + orphans > 0) {
-      journal.record("recover", Map.of("adopted", adopted, "expired", expired, "lost", lost, "orphans", orphans));
+      journal.record(
+          "recover",
+          Map.of("adopted", adopted, "expired", expired, "lost", lost, "orphans", orphans));
       LOG.info("recovery: {}", report);
     }
     return report;
@@ -933,7 +1212,8 @@ public final class SandboxService implements Sandboxes {
 
   private void scheduleTtlQuietly(SandboxRecord rec) {
     long delayMs = Math.max(0, Duration.between(Instant.now(), rec.expiresAt()).toMillis());
-    ttls.computeIfAbsent(rec.id(), k -> ttlTimer.schedule(() -> expire(rec.id()), delayMs, TimeUnit.MILLISECONDS));
+    ttls.computeIfAbsent(
+        rec.id(), k -> ttlTimer.schedule(() -> expire(rec.id()), delayMs, TimeUnit.MILLISECONDS));
   }
 
   /** What {@link #recover()} found. */
@@ -956,7 +1236,8 @@ public final class SandboxService implements Sandboxes {
       }
       return ids;
     } catch (IOException e) {
-      throw new ForkyardException(ErrorCode.INTERNAL, "cannot list sandboxes: " + e.getMessage(), e);
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "cannot list sandboxes: " + e.getMessage(), e);
     }
   }
 
@@ -969,7 +1250,8 @@ public final class SandboxService implements Sandboxes {
     try {
       return Json.read(file, SandboxRecord.class);
     } catch (RuntimeException e) {
-      throw new ForkyardException(ErrorCode.INTERNAL, "sandbox record " + file + " is unreadable: " + e.getMessage());
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "sandbox record " + file + " is unreadable: " + e.getMessage());
     }
   }
 
@@ -989,20 +1271,35 @@ public final class SandboxService implements Sandboxes {
         return;
       }
     }
-    String hint = switch (rec.state()) {
-      case SUSPENDED -> "; resume it first";
-      case TERMINATED, TIMED_OUT, FAILED -> "; create a new sandbox"
-          + (rec.message().isEmpty() ? "" : " (" + rec.message() + ")");
-      case SNAPSHOTTING, PENDING -> "; wait until it is RUNNING";
-      default -> "";
-    };
-    throw new InvalidStateException(op + " needs sandbox " + rec.id() + " to be "
-        + (allowed.length == 1 ? allowed[0] : List.of(allowed)) + ", but it is " + rec.state() + hint);
+    String hint =
+        switch (rec.state()) {
+          case SUSPENDED -> "; resume it first";
+          case TERMINATED, TIMED_OUT, FAILED ->
+              "; create a new sandbox"
+                  + (rec.message().isEmpty() ? "" : " (" + rec.message() + ")");
+          case SNAPSHOTTING, PENDING -> "; wait until it is RUNNING";
+          default -> "";
+        };
+    throw new InvalidStateException(
+        op
+            + " needs sandbox "
+            + rec.id()
+            + " to be "
+            + (allowed.length == 1 ? allowed[0] : List.of(allowed))
+            + ", but it is "
+            + rec.state()
+            + hint);
   }
 
   private RuntimeSandbox runtimeSandbox(SandboxRecord rec) {
-    return new RuntimeSandbox(rec.id(), state.sandboxDir(rec.id()), Path.of(rec.rootfs()),
-        rec.resources(), rec.network(), rec.hostname(), rec.env());
+    return new RuntimeSandbox(
+        rec.id(),
+        state.sandboxDir(rec.id()),
+        Path.of(rec.rootfs()),
+        rec.resources(),
+        rec.network(),
+        rec.hostname(),
+        rec.env());
   }
 
   private void ensureOpen() {
@@ -1012,8 +1309,8 @@ public final class SandboxService implements Sandboxes {
   }
 
   /**
-   * Stops this service's timers. Sandboxes keep running (they have TTLs and other processes
-   * may use them); terminate them first if they should not.
+   * Stops this service's timers. Sandboxes keep running (they have TTLs and other processes may use
+   * them); terminate them first if they should not.
    */
   @Override
   public void close() {
@@ -1083,9 +1380,9 @@ public final class SandboxService implements Sandboxes {
     }
 
     /**
-     * For short-lived processes such as CLI calls: a command that opens this state directory
-     * (e.g. {@code forkyard --state-dir D internal reap}); a detached watchdog runs it when a
-     * sandbox's TTL ends, so the TTL holds after this process has exited.
+     * For short-lived processes such as CLI calls: a command that opens this state directory (e.g.
+     * {@code forkyard --state-dir D internal reap}); a detached watchdog runs it when a sandbox's
+     * TTL ends, so the TTL holds after this process has exited.
      */
     public Builder reaperCommand(List<String> command) {
       this.reaperCommand = List.copyOf(command);

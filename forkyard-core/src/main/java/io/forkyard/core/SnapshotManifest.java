@@ -13,11 +13,11 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * {@code snapshots/<id>/manifest.json}: what a snapshot is and which files make it up. The
- * per-file sizes and hashes let a fork refuse a partial or corrupted snapshot.
+ * {@code snapshots/<id>/manifest.json}: what a snapshot is and which files make it up. The per-file
+ * sizes and hashes let a fork refuse a partial or corrupted snapshot.
  *
- * @param rootfs host path of the read-only root filesystem the snapshot sits on (an image's
- *     rootfs, or a FILESYSTEM snapshot's tree); forks of a MEMORY snapshot need the same one
+ * @param rootfs host path of the read-only root filesystem the snapshot sits on (an image's rootfs,
+ *     or a FILESYSTEM snapshot's tree); forks of a MEMORY snapshot need the same one
  * @param imageRecipeHash recipe hash of the image at checkpoint time
  * @param files the snapshot's data files, relative to the snapshot directory
  */
@@ -59,19 +59,69 @@ record SnapshotManifest(
   record FileDigest(String path, long size, String sha256) {}
 
   SnapshotManifest completed(long size, String sum, List<FileDigest> digests) {
-    return new SnapshotManifest(format, version, id, type, SnapshotStatus.COMPLETED, runtime,
-        runtimeVersion, sourceSandbox, parent, image, imageRecipeHash, rootfs, resources, network,
-        env, labels, createdAt, size, sum, digests, "");
+    return new SnapshotManifest(
+        format,
+        version,
+        id,
+        type,
+        SnapshotStatus.COMPLETED,
+        runtime,
+        runtimeVersion,
+        sourceSandbox,
+        parent,
+        image,
+        imageRecipeHash,
+        rootfs,
+        resources,
+        network,
+        env,
+        labels,
+        createdAt,
+        size,
+        sum,
+        digests,
+        "");
   }
 
   SnapshotManifest failed(String why) {
-    return new SnapshotManifest(format, version, id, type, SnapshotStatus.FAILED, runtime,
-        runtimeVersion, sourceSandbox, parent, image, imageRecipeHash, rootfs, resources, network,
-        env, labels, createdAt, sizeBytes, checksum, files, why);
+    return new SnapshotManifest(
+        format,
+        version,
+        id,
+        type,
+        SnapshotStatus.FAILED,
+        runtime,
+        runtimeVersion,
+        sourceSandbox,
+        parent,
+        image,
+        imageRecipeHash,
+        rootfs,
+        resources,
+        network,
+        env,
+        labels,
+        createdAt,
+        sizeBytes,
+        checksum,
+        files,
+        why);
   }
 
   SnapshotInfo info() {
-    return new SnapshotInfo(id, type, status, runtime, sourceSandbox, parent, image, resources,
-        sizeBytes, createdAt, checksum, labels, message);
+    return new SnapshotInfo(
+        id,
+        type,
+        status,
+        runtime,
+        sourceSandbox,
+        parent,
+        image,
+        resources,
+        sizeBytes,
+        createdAt,
+        checksum,
+        labels,
+        message);
   }
 }

@@ -26,14 +26,22 @@ final class StateDir {
   StateDir(Path root) {
     this.root = root.toAbsolutePath().normalize();
     try {
-      for (Path p : new Path[] {this.root, images(), sandboxesDir(), snapshotsDir(), root.resolve("runtime")}) {
+      for (Path p :
+          new Path[] {
+            this.root, images(), sandboxesDir(), snapshotsDir(), root.resolve("runtime")
+          }) {
         Files.createDirectories(p);
       }
       Files.setPosixFilePermissions(this.root, PosixFilePermissions.fromString("rwx------"));
     } catch (IOException e) {
-      throw new ForkyardException(ErrorCode.INTERNAL,
-          "cannot create state directory " + this.root + ": " + e.getMessage()
-              + " (set FORKYARD_STATE_DIR or --state-dir to a writable directory)", e);
+      throw new ForkyardException(
+          ErrorCode.INTERNAL,
+          "cannot create state directory "
+              + this.root
+              + ": "
+              + e.getMessage()
+              + " (set FORKYARD_STATE_DIR or --state-dir to a writable directory)",
+          e);
     }
   }
 

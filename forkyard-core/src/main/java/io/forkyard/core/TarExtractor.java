@@ -15,11 +15,11 @@ import java.util.EnumSet;
 import java.util.Set;
 
 /**
- * Extracts a tar stream that came out of a sandbox into a host directory, treating it as
- * hostile: no absolute paths, no {@code ..}, never writes through a symlink (an entry whose
- * parent path crosses a symlink is skipped), never writes into an existing file (it is replaced:
- * the tree may share inodes with an image through hard links). Reads ustar, GNU long names and
- * pax path headers; device nodes and FIFOs are skipped.
+ * Extracts a tar stream that came out of a sandbox into a host directory, treating it as hostile:
+ * no absolute paths, no {@code ..}, never writes through a symlink (an entry whose parent path
+ * crosses a symlink is skipped), never writes into an existing file (it is replaced: the tree may
+ * share inodes with an image through hard links). Reads ustar, GNU long names and pax path headers;
+ * device nodes and FIFOs are skipped.
  */
 final class TarExtractor {
   private final Path root;
@@ -101,7 +101,8 @@ final class TarExtractor {
         longLink = null;
       }
       Path target = safeTarget(name);
-      long dataSize = (type == '0' || type == '\0' || type == '7') ? size : (type == '5' ? 0 : size);
+      long dataSize =
+          (type == '0' || type == '\0' || type == '7') ? size : (type == '5' ? 0 : size);
       if (target == null) {
         skip(in, dataSize);
         skipped++;
@@ -110,16 +111,18 @@ final class TarExtractor {
       switch (type) {
         case '0', '\0', '7' -> {
           replace(target);
-          try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.CREATE_NEW,
-              StandardOpenOption.WRITE)) {
+          try (OutputStream out =
+              Files.newOutputStream(
+                  target, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             copy(in, out, size);
           }
           skipPadding(in, size);
           attributes(target, mode, uid, gid);
         }
         case '5' -> {
-          if (Files.isSymbolicLink(target) || (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
-              && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS))) {
+          if (Files.isSymbolicLink(target)
+              || (Files.exists(target, LinkOption.NOFOLLOW_LINKS)
+                  && !Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS))) {
             replace(target);
           }
           Files.createDirectories(target);
@@ -179,7 +182,8 @@ final class TarExtractor {
       if (!last && Files.isSymbolicLink(current)) {
         return null;
       }
-      if (!last && Files.exists(current, LinkOption.NOFOLLOW_LINKS)
+      if (!last
+          && Files.exists(current, LinkOption.NOFOLLOW_LINKS)
           && !Files.isDirectory(current, LinkOption.NOFOLLOW_LINKS)) {
         return null;
       }
@@ -203,9 +207,12 @@ final class TarExtractor {
   private static void attributes(Path p, int mode, int uid, int gid) throws IOException {
     Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
     PosixFilePermission[] order = {
-      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ
+      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_READ
     };
     for (int bit = 0; bit < 9; bit++) {
       if ((mode & (1 << bit)) != 0) {

@@ -22,9 +22,11 @@ class SandboxPathsTest {
 
   @Test
   void rejectsRelativeEmptyAndNulPaths() {
-    assertThatThrownBy(() -> SandboxPaths.check("etc/passwd")).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> SandboxPaths.check("etc/passwd"))
+        .isInstanceOf(InvalidRequestException.class);
     assertThatThrownBy(() -> SandboxPaths.check("")).isInstanceOf(InvalidRequestException.class);
-    assertThatThrownBy(() -> SandboxPaths.check("/a\0b")).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> SandboxPaths.check("/a\0b"))
+        .isInstanceOf(InvalidRequestException.class);
     assertThatThrownBy(() -> SandboxPaths.check("/" + "a".repeat(5000)))
         .isInstanceOf(InvalidRequestException.class);
   }

@@ -16,8 +16,10 @@ class SandboxServiceUnitTest {
 
   @Test
   void parsesFindListing() {
-    byte[] raw = ("f\u00005\u0000644\u00001700000000.5\u0000a b.txt\u0000"
-        + "d\u00004096\u0000755\u00001700000000.0\u0000sub\u0000").getBytes(StandardCharsets.UTF_8);
+    byte[] raw =
+        ("f\u00005\u0000644\u00001700000000.5\u0000a b.txt\u0000"
+                + "d\u00004096\u0000755\u00001700000000.0\u0000sub\u0000")
+            .getBytes(StandardCharsets.UTF_8);
     List<FileEntry> entries = SandboxService.parseListing("/work", raw);
     assertThat(entries).extracting(FileEntry::name).containsExactly("a b.txt", "sub");
     assertThat(entries.get(0).path()).isEqualTo("/work/a b.txt");

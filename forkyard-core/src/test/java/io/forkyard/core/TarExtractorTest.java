@@ -62,8 +62,12 @@ class TarExtractorTest {
   @Test
   void extractsFilesDirectoriesAndSymlinks() throws Exception {
     Path root = Files.createDirectories(tmp.resolve("root"));
-    byte[] tar = new Tar().entry("work/", '5', "", new byte[0]).file("work/a.txt", "hello")
-        .entry("work/link", '2', "a.txt", new byte[0]).bytes();
+    byte[] tar =
+        new Tar()
+            .entry("work/", '5', "", new byte[0])
+            .file("work/a.txt", "hello")
+            .entry("work/link", '2', "a.txt", new byte[0])
+            .bytes();
     TarExtractor x = new TarExtractor(root);
     x.extract(new ByteArrayInputStream(tar));
     assertThat(Files.readString(root.resolve("work/a.txt"))).isEqualTo("hello");
@@ -77,8 +81,14 @@ class TarExtractorTest {
     Path outside = Files.createDirectories(tmp.resolve("outside"));
     // the base tree already has an absolute symlink, like Debian's /var/run -> /run
     Files.createSymbolicLink(root.resolve("run"), outside);
-    byte[] tar = new Tar().file("run/pwned", "x").entry("esc", '2', outside.toString(), new byte[0])
-        .file("esc/pwned2", "y").file("../pwned3", "z").file("/abs/ok", "fine").bytes();
+    byte[] tar =
+        new Tar()
+            .file("run/pwned", "x")
+            .entry("esc", '2', outside.toString(), new byte[0])
+            .file("esc/pwned2", "y")
+            .file("../pwned3", "z")
+            .file("/abs/ok", "fine")
+            .bytes();
     TarExtractor x = new TarExtractor(root);
     x.extract(new ByteArrayInputStream(tar));
     try (var s = Files.list(outside)) {
@@ -95,7 +105,8 @@ class TarExtractorTest {
     Path root = Files.createDirectories(tmp.resolve("root"));
     Files.writeString(image.resolve("f"), "original");
     Files.createLink(root.resolve("f"), image.resolve("f"));
-    new TarExtractor(root).extract(new ByteArrayInputStream(new Tar().file("f", "changed").bytes()));
+    new TarExtractor(root)
+        .extract(new ByteArrayInputStream(new Tar().file("f", "changed").bytes()));
     assertThat(Files.readString(root.resolve("f"))).isEqualTo("changed");
     assertThat(Files.readString(image.resolve("f"))).isEqualTo("original");
     assertThat(Files.isSymbolicLink(root.resolve("f"))).isFalse();

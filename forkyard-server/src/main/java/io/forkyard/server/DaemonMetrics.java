@@ -18,7 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /** The daemon's Prometheus metrics. Sandbox counts by state are refreshed on every scrape. */
 final class DaemonMetrics {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final Map<SandboxState, AtomicLong> byState = new EnumMap<>(SandboxState.class);
   private final Counter forks;
   private final Counter forkFailures;
@@ -35,9 +36,14 @@ final class DaemonMetrics {
           .tag("state", s.name())
           .register(registry);
     }
-    forks = Counter.builder("forkyard.forks").description("Sandboxes forked from snapshots").register(registry);
+    forks =
+        Counter.builder("forkyard.forks")
+            .description("Sandboxes forked from snapshots")
+            .register(registry);
     forkFailures =
-        Counter.builder("forkyard.fork.failures").description("Fork copies that failed").register(registry);
+        Counter.builder("forkyard.fork.failures")
+            .description("Fork copies that failed")
+            .register(registry);
     checkpoint =
         Timer.builder("forkyard.checkpoint")
             .description("Checkpoint latency, request to COMPLETED snapshot")

@@ -26,7 +26,10 @@ final class EventStream {
     if (length <= 0) {
       return;
     }
-    byte[] slice = offset == 0 && length == bytes.length ? bytes : java.util.Arrays.copyOfRange(bytes, offset, offset + length);
+    byte[] slice =
+        offset == 0 && length == bytes.length
+            ? bytes
+            : java.util.Arrays.copyOfRange(bytes, offset, offset + length);
     send(event, Base64.getEncoder().encodeToString(slice));
   }
 

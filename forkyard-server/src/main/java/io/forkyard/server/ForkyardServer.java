@@ -16,10 +16,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The forkyard daemon ({@code forkyard serve}): the {@link Sandboxes} SDK as a REST API on a
- * Helidon SE web server with virtual threads. Routes are listed in {@code /openapi.yaml}, served
- * by the daemon itself. The daemon only parses and delegates: one long-lived {@code
- * SandboxService} does the work (TTLs, recovery on start), and the caller owns it: {@link #stop()}
- * does not close it.
+ * Helidon SE web server with virtual threads. Routes are listed in {@code /openapi.yaml}, served by
+ * the daemon itself. The daemon only parses and delegates: one long-lived {@code SandboxService}
+ * does the work (TTLs, recovery on start), and the caller owns it: {@link #stop()} does not close
+ * it.
  *
  * <pre>{@code
  * try (SandboxService service = SandboxService.builder().stateDir(dir).build();
@@ -61,7 +61,8 @@ public final class ForkyardServer implements AutoCloseable {
     if (b.authDisabled) {
       if (!bindAddress.isLoopbackAddress()) {
         throw new InvalidRequestException(
-            "refusing to serve without a token on the non-loopback address " + b.bind
+            "refusing to serve without a token on the non-loopback address "
+                + b.bind
                 + "; drop the no-auth option or bind to 127.0.0.1");
       }
       this.token = "";
@@ -72,7 +73,8 @@ public final class ForkyardServer implements AutoCloseable {
     } else {
       this.token = TokenAuth.randomToken();
     }
-    this.processes = new ProcessManager(b.sandboxes, b.processBufferBytes, b.maxProcessesPerSandbox);
+    this.processes =
+        new ProcessManager(b.sandboxes, b.processBufferBytes, b.maxProcessesPerSandbox);
     this.api =
         new RestApi(
             b.sandboxes,
@@ -111,7 +113,9 @@ public final class ForkyardServer implements AutoCloseable {
         "daemon started url={} auth={} tokenFile={}",
         url(),
         token.isEmpty() ? "off" : "bearer",
-        config.stateDir == null || config.token != null ? "-" : TokenAuth.tokenFile(config.stateDir));
+        config.stateDir == null || config.token != null
+            ? "-"
+            : TokenAuth.tokenFile(config.stateDir));
     return this;
   }
 
@@ -140,8 +144,8 @@ public final class ForkyardServer implements AutoCloseable {
   }
 
   /**
-   * Stops accepting work (new requests get 503), waits up to the shutdown grace period for
-   * requests in flight, ends streams of followed processes, and closes the port. Idempotent.
+   * Stops accepting work (new requests get 503), waits up to the shutdown grace period for requests
+   * in flight, ends streams of followed processes, and closes the port. Idempotent.
    */
   public void stop() {
     synchronized (this) {
@@ -247,7 +251,8 @@ public final class ForkyardServer implements AutoCloseable {
     /** A fixed bearer token (at least 16 characters) instead of the token file. */
     public Builder token(String token) {
       if (token == null || token.strip().length() < TokenAuth.MIN_LENGTH) {
-        throw new InvalidRequestException("a token needs at least " + TokenAuth.MIN_LENGTH + " characters");
+        throw new InvalidRequestException(
+            "a token needs at least " + TokenAuth.MIN_LENGTH + " characters");
       }
       this.token = token.strip();
       return this;

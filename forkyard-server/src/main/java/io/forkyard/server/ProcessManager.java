@@ -35,15 +35,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Background processes, built on nothing but {@link Sandboxes#exec}: each process is one long
- * exec on its own virtual thread whose output goes into a bounded buffer that any number of
- * followers read. The command runs under a tiny {@code sh} wrapper that records its pid in the
- * sandbox ({@code /tmp/.forkyard-proc-ID.pid}) and then {@code exec}s the program, so the pid is
- * the program's own and a signal is one more exec of {@code kill} inside the sandbox. Works with
- * every runtime; needs {@code /bin/sh} and {@code kill} in the image.
+ * Background processes, built on nothing but {@link Sandboxes#exec}: each process is one long exec
+ * on its own virtual thread whose output goes into a bounded buffer that any number of followers
+ * read. The command runs under a tiny {@code sh} wrapper that records its pid in the sandbox
+ * ({@code /tmp/.forkyard-proc-ID.pid}) and then {@code exec}s the program, so the pid is the
+ * program's own and a signal is one more exec of {@code kill} inside the sandbox. Works with every
+ * runtime; needs {@code /bin/sh} and {@code kill} in the image.
  *
- * <p>Processes live as long as the daemon: after a daemon restart their records and output are
- * gone (the sandbox's own processes may live on until it is terminated).
+ * <p>Processes live as long as the daemon: after a daemon restart their records and output are gone
+ * (the sandbox's own processes may live on until it is terminated).
  */
 final class ProcessManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessManager.class);
@@ -53,7 +53,8 @@ final class ProcessManager implements AutoCloseable {
   private final int bufferBytes;
   private final int maxPerSandbox;
   private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
-  private final ConcurrentHashMap<SandboxId, Map<String, Proc>> bySandbox = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<SandboxId, Map<String, Proc>> bySandbox =
+      new ConcurrentHashMap<>();
   private volatile boolean closed;
 
   ProcessManager(Sandboxes sandboxes, int bufferBytes, int maxPerSandbox) {
@@ -86,7 +87,11 @@ final class ProcessManager implements AutoCloseable {
       if (running >= maxPerSandbox) {
         throw new ForkyardException(
             ErrorCode.LIMIT_EXCEEDED,
-            sandbox + " already runs " + running + " background processes (limit " + maxPerSandbox
+            sandbox
+                + " already runs "
+                + running
+                + " background processes (limit "
+                + maxPerSandbox
                 + "); kill some first");
       }
       evictEnded(procs);
@@ -98,7 +103,8 @@ final class ProcessManager implements AutoCloseable {
     argv.add("echo $$ > " + pidFile(id) + "; exec \"$@\"");
     argv.add("forkyard-proc");
     argv.addAll(command.argv());
-    Command wrapped = new Command(argv, command.env(), command.cwd(), command.timeout(), command.stdin());
+    Command wrapped =
+        new Command(argv, command.env(), command.cwd(), command.timeout(), command.stdin());
     threads.submit(() -> run(proc, wrapped));
     LOG.info("process started sandbox={} process={} argv0={}", sandbox, id, command.argv().get(0));
     return proc.info();
@@ -120,15 +126,18 @@ final class ProcessManager implements AutoCloseable {
   private void run(Proc proc, Command command) {
     try {
       CommandResult r = sandboxes.exec(proc.sandbox, command, proc);
-      proc.exited(r.exitCode(), r.timedOut() ? "killed at its timeout of " + command.timeout() : "");
+      proc.exited(
+          r.exitCode(), r.timedOut() ? "killed at its timeout of " + command.timeout() : "");
       LOG.info("process ended sandbox={} process={} exit={}", proc.sandbox, proc.id, r.exitCode());
     } catch (RuntimeException e) {
       proc.failed(e.getMessage() == null ? e.toString() : e.getMessage());
-      LOG.info("process failed sandbox={} process={} error={}", proc.sandbox, proc.id, e.toString());
+      LOG.info(
+          "process failed sandbox={} process={} error={}", proc.sandbox, proc.id, e.toString());
     }
     if (!closed) {
       try {
-        sandboxes.exec(proc.sandbox, Command.of("rm", "-f", pidFile(proc.id)).withTimeout(SIGNAL_TIMEOUT));
+        sandboxes.exec(
+            proc.sandbox, Command.of("rm", "-f", pidFile(proc.id)).withTimeout(SIGNAL_TIMEOUT));
       } catch (RuntimeException ignored) {
         // the sandbox is gone or not running: nothing to tidy
       }
@@ -166,20 +175,31 @@ final class ProcessManager implements AutoCloseable {
     }
     String f = pidFile(processId);
     String script =
-        "i=0; while [ ! -s " + f + " ]; do i=$((i+1)); [ $i -gt 50 ] && exit 3; sleep 0.1; done; "
-            + "kill -" + signal + " \"$(cat " + f + ")\"";
+        "i=0; while [ ! -s "
+            + f
+            + " ]; do i=$((i+1)); [ $i -gt 50 ] && exit 3; sleep 0.1; done; "
+            + "kill -"
+            + signal
+            + " \"$(cat "
+            + f
+            + ")\"";
     CommandResult r = sandboxes.exec(sandbox, Command.shell(script).withTimeout(SIGNAL_TIMEOUT));
     if (!r.succeeded() && proc.info().running()) {
       throw new ForkyardException(
           ErrorCode.INTERNAL,
-          "could not signal process " + processId + " (exit " + r.exitCode() + "): " + r.stderr().strip());
+          "could not signal process "
+              + processId
+              + " (exit "
+              + r.exitCode()
+              + "): "
+              + r.stderr().strip());
     }
     LOG.info("process signalled sandbox={} process={} signal={}", sandbox, processId, signal);
   }
 
   /**
-   * Streams output from the oldest byte still held until the process ends ({@code true}), the
-   * sink reports the client gone, or the manager closes ({@code false}).
+   * Streams output from the oldest byte still held until the process ends ({@code true}), the sink
+   * reports the client gone, or the manager closes ({@code false}).
    */
   boolean follow(SandboxId sandbox, String processId, Follower follower) {
     Proc proc = find(sandbox, processId);

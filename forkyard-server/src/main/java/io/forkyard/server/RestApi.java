@@ -14,7 +14,6 @@ import io.forkyard.api.OutputSink;
 import io.forkyard.api.ProgressListener;
 import io.forkyard.api.Sandbox;
 import io.forkyard.api.SandboxId;
-import io.forkyard.api.SandboxInfo;
 import io.forkyard.api.SandboxSpec;
 import io.forkyard.api.SandboxState;
 import io.forkyard.api.Sandboxes;
@@ -48,9 +47,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every REST route of the daemon. A handler parses the request into api types, calls the one
- * {@link Sandboxes} method it stands for, and writes the answer; errors map once, in {@link
- * #fail}, to the code's HTTP status with a {@code {code, message}} body.
+ * Every REST route of the daemon. A handler parses the request into api types, calls the one {@link
+ * Sandboxes} method it stands for, and writes the answer; errors map once, in {@link #fail}, to the
+ * code's HTTP status with a {@code {code, message}} body.
  */
 final class RestApi {
   private static final Logger LOG = LoggerFactory.getLogger(RestApi.class);
@@ -109,28 +108,52 @@ final class RestApi {
 
     route(r, "POST", "/v1/sandboxes", this::create);
     route(r, "GET", "/v1/sandboxes", (req, res) -> json(res, 200, sandboxes.list()));
-    route(r, "GET", "/v1/sandboxes/{id}", (req, res) -> json(res, 200, sandboxes.info(sandboxId(req))));
+    route(
+        r,
+        "GET",
+        "/v1/sandboxes/{id}",
+        (req, res) -> json(res, 200, sandboxes.info(sandboxId(req))));
     route(r, "DELETE", "/v1/sandboxes/{id}", this::terminate);
     route(r, "POST", "/v1/sandboxes/{id}/exec", this::exec);
     route(r, "POST", "/v1/sandboxes/{id}/exec/stream", this::execStream);
     route(r, "GET", "/v1/sandboxes/{id}/files", this::readFile);
     route(r, "PUT", "/v1/sandboxes/{id}/files", this::writeFile);
     route(r, "DELETE", "/v1/sandboxes/{id}/files", this::deleteFile);
-    route(r, "GET", "/v1/sandboxes/{id}/ls", (req, res) -> json(res, 200, sandboxes.listDirectory(sandboxId(req), path(req))));
+    route(
+        r,
+        "GET",
+        "/v1/sandboxes/{id}/ls",
+        (req, res) -> json(res, 200, sandboxes.listDirectory(sandboxId(req), path(req))));
     route(r, "POST", "/v1/sandboxes/{id}/checkpoint", this::checkpoint);
     route(r, "POST", "/v1/sandboxes/{id}/suspend", this::suspend);
     route(r, "POST", "/v1/sandboxes/{id}/resume", this::resume);
 
     route(r, "POST", "/v1/sandboxes/{id}/processes", this::spawn);
-    route(r, "GET", "/v1/sandboxes/{id}/processes", (req, res) -> json(res, 200, processes.list(sandboxId(req))));
-    route(r, "GET", "/v1/sandboxes/{id}/processes/{pid}", (req, res) -> json(res, 200, processes.info(sandboxId(req), pid(req))));
+    route(
+        r,
+        "GET",
+        "/v1/sandboxes/{id}/processes",
+        (req, res) -> json(res, 200, processes.list(sandboxId(req))));
+    route(
+        r,
+        "GET",
+        "/v1/sandboxes/{id}/processes/{pid}",
+        (req, res) -> json(res, 200, processes.info(sandboxId(req), pid(req))));
     route(r, "DELETE", "/v1/sandboxes/{id}/processes/{pid}", this::kill);
-    route(r, "GET", "/v1/sandboxes/{id}/processes/{pid}/output", (req, res) -> json(res, 200, processes.output(sandboxId(req), pid(req))));
+    route(
+        r,
+        "GET",
+        "/v1/sandboxes/{id}/processes/{pid}/output",
+        (req, res) -> json(res, 200, processes.output(sandboxId(req), pid(req))));
     route(r, "GET", "/v1/sandboxes/{id}/processes/{pid}/output/stream", this::follow);
     route(r, "POST", "/v1/sandboxes/{id}/processes/{pid}/signal", this::signal);
 
     route(r, "GET", "/v1/snapshots", (req, res) -> json(res, 200, sandboxes.snapshots()));
-    route(r, "GET", "/v1/snapshots/{id}", (req, res) -> json(res, 200, sandboxes.snapshot(snapshotId(req))));
+    route(
+        r,
+        "GET",
+        "/v1/snapshots/{id}",
+        (req, res) -> json(res, 200, sandboxes.snapshot(snapshotId(req))));
     route(r, "DELETE", "/v1/snapshots/{id}", this::deleteSnapshot);
     route(r, "POST", "/v1/snapshots/{id}/fork", this::fork);
 
@@ -139,10 +162,17 @@ final class RestApi {
     route(r, "DELETE", "/v1/images/{name}", this::deleteImage);
 
     // Anything else: a JSON 404 (after auth, so probing paths needs the token too).
-    r.any(guard(new Route("ANY", "unmatched", true, false), (req, res) -> {
-      throw new NotFoundException(
-          "no route " + req.prologue().method().text() + " " + req.path().path() + "; see /openapi.yaml");
-    }));
+    r.any(
+        guard(
+            new Route("ANY", "unmatched", true, false),
+            (req, res) -> {
+              throw new NotFoundException(
+                  "no route "
+                      + req.prologue().method().text()
+                      + " "
+                      + req.path().path()
+                      + "; see /openapi.yaml");
+            }));
   }
 
   private void route(HttpRouting.Builder r, String method, String path, Handler h) {
@@ -150,7 +180,12 @@ final class RestApi {
   }
 
   private void route(
-      HttpRouting.Builder r, String method, String path, boolean authenticated, boolean limited, Handler h) {
+      HttpRouting.Builder r,
+      String method,
+      String path,
+      boolean authenticated,
+      boolean limited,
+      Handler h) {
     Route route = new Route(method, path, authenticated, limited);
     routes.add(route);
     r.route(Method.create(method), path, guard(route, h));
@@ -165,9 +200,12 @@ final class RestApi {
       inFlight.incrementAndGet();
       try {
         if (draining && !route.path().equals(HEALTH)) {
-          throw new ForkyardException(ErrorCode.RUNTIME_UNAVAILABLE, "the daemon is shutting down; retry against its successor");
+          throw new ForkyardException(
+              ErrorCode.RUNTIME_UNAVAILABLE,
+              "the daemon is shutting down; retry against its successor");
         }
-        if (route.authenticated() && !auth.accepts(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null))) {
+        if (route.authenticated()
+            && !auth.accepts(req.headers().first(HeaderNames.AUTHORIZATION).orElse(null))) {
           res.header(HeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"forkyard\"");
           throw new ForkyardException(
               ErrorCode.UNAUTHORIZED,
@@ -179,8 +217,11 @@ final class RestApi {
             res.header(HeaderNames.RETRY_AFTER, "1");
             throw new ForkyardException(
                 ErrorCode.TOO_MANY_REQUESTS,
-                "too many operations in flight (limit " + limiter.perClient() + " per client, "
-                    + limiter.total() + " in all); retry when some have finished");
+                "too many operations in flight (limit "
+                    + limiter.perClient()
+                    + " per client, "
+                    + limiter.total()
+                    + " in all); retry when some have finished");
           }
           acquired = true;
         }
@@ -198,7 +239,12 @@ final class RestApi {
         if (!route.path().equals(HEALTH) && !route.path().equals("/metrics")) {
           LOG.info(
               "request method={} route={} path={} status={} ms={} client={}",
-              req.prologue().method().text(), route.path(), req.path().path(), status, nanos / 1_000_000, client);
+              req.prologue().method().text(),
+              route.path(),
+              req.path().path(),
+              status,
+              nanos / 1_000_000,
+              client);
         }
       }
     };
@@ -208,7 +254,12 @@ final class RestApi {
     ForkyardException fe = toForkyard(e);
     metrics.error(fe.code());
     if (fe.code().httpStatus() >= 500) {
-      LOG.warn("request failed path={} code={} message={}", req.path().path(), fe.code(), fe.getMessage(), e);
+      LOG.warn(
+          "request failed path={} code={} message={}",
+          req.path().path(),
+          fe.code(),
+          fe.getMessage(),
+          e);
     }
     if (res.isSent()) {
       return;
@@ -221,7 +272,8 @@ final class RestApi {
       return fe;
     }
     if (e instanceof UncheckedIOException || e instanceof IOException) {
-      return new ForkyardException(ErrorCode.INTERNAL, "I/O failure in the daemon: " + e.getMessage(), e);
+      return new ForkyardException(
+          ErrorCode.INTERNAL, "I/O failure in the daemon: " + e.getMessage(), e);
     }
     return new ForkyardException(ErrorCode.INTERNAL, "unexpected failure in the daemon: " + e, e);
   }
@@ -277,8 +329,8 @@ final class RestApi {
   }
 
   /**
-   * Same as exec, but output is sent as produced. Errors found before the command starts (bad
-   * body, unknown or non-RUNNING sandbox) are plain 4xx answers; later ones are an error event.
+   * Same as exec, but output is sent as produced. Errors found before the command starts (bad body,
+   * unknown or non-RUNNING sandbox) are plain 4xx answers; later ones are an error event.
    */
   private void execStream(ServerRequest req, ServerResponse res) throws IOException {
     SandboxId id = sandboxId(req);
@@ -320,7 +372,8 @@ final class RestApi {
   private void requireRunning(SandboxId id) {
     SandboxState state = sandboxes.info(id).state();
     if (state != SandboxState.RUNNING) {
-      throw new InvalidStateException("cannot run a command in " + id + ": it is " + state + ", not RUNNING");
+      throw new InvalidStateException(
+          "cannot run a command in " + id + ": it is " + state + ", not RUNNING");
     }
   }
 
@@ -348,7 +401,9 @@ final class RestApi {
     SandboxId id = sandboxId(req);
     byte[] body = jsonBody(req);
     CheckpointOptions options =
-        body.length == 0 ? CheckpointOptions.MEMORY : WireFormat.read(body, CheckpointOptions.class);
+        body.length == 0
+            ? CheckpointOptions.MEMORY
+            : WireFormat.read(body, CheckpointOptions.class);
     long start = System.nanoTime();
     SnapshotInfo snapshot = sandboxes.checkpoint(id, options);
     metrics.checkpointed(start);
@@ -419,7 +474,9 @@ final class RestApi {
       } else {
         events.json(
             "error",
-            WireFormat.write(new ErrorBody(ErrorCode.RUNTIME_UNAVAILABLE.name(), "the daemon is shutting down")));
+            WireFormat.write(
+                new ErrorBody(
+                    ErrorCode.RUNTIME_UNAVAILABLE.name(), "the daemon is shutting down")));
       }
     }
   }
@@ -449,7 +506,13 @@ final class RestApi {
   private void buildImage(ServerRequest req, ServerResponse res) {
     ImageRecipe recipe = WireFormat.read(jsonBody(req), ImageRecipe.class);
     ProgressListener log =
-        (step, done, total) -> LOG.info("image build image={} step=\"{}\" done={} total={}", recipe.name(), step, done, total);
+        (step, done, total) ->
+            LOG.info(
+                "image build image={} step=\"{}\" done={} total={}",
+                recipe.name(),
+                step,
+                done,
+                total);
     json(res, 200, sandboxes.buildImage(recipe, log));
   }
 
@@ -479,7 +542,8 @@ final class RestApi {
   static String path(ServerRequest req) {
     List<String> all = req.query().all("path", List::of);
     if (all.size() != 1) {
-      throw new InvalidRequestException("give exactly one query parameter 'path' (an absolute sandbox path)");
+      throw new InvalidRequestException(
+          "give exactly one query parameter 'path' (an absolute sandbox path)");
     }
     String p = all.get(0);
     if (p.isEmpty() || !p.startsWith("/") || p.indexOf('\0') >= 0) {
@@ -499,7 +563,8 @@ final class RestApi {
         .filter(ct -> !ct.toLowerCase(java.util.Locale.ROOT).startsWith(WireFormat.JSON))
         .ifPresent(
             ct -> {
-              throw new InvalidRequestException("Content-Type must be application/json, got '" + ct + "'");
+              throw new InvalidRequestException(
+                  "Content-Type must be application/json, got '" + ct + "'");
             });
     return body(req, maxJsonBytes, "JSON body");
   }
@@ -509,7 +574,8 @@ final class RestApi {
     OptionalLong declared = req.headers().contentLength();
     if (declared.isPresent() && declared.getAsLong() > limit) {
       throw new ForkyardException(
-          ErrorCode.LIMIT_EXCEEDED, what + " of " + declared.getAsLong() + " bytes is over the limit of " + limit + " bytes");
+          ErrorCode.LIMIT_EXCEEDED,
+          what + " of " + declared.getAsLong() + " bytes is over the limit of " + limit + " bytes");
     }
     if (!req.content().hasEntity()) {
       return new byte[0];
@@ -517,7 +583,8 @@ final class RestApi {
     try (InputStream in = req.content().inputStream()) {
       byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
       if (bytes.length > limit) {
-        throw new ForkyardException(ErrorCode.LIMIT_EXCEEDED, what + " is over the limit of " + limit + " bytes");
+        throw new ForkyardException(
+            ErrorCode.LIMIT_EXCEEDED, what + " is over the limit of " + limit + " bytes");
       }
       return bytes;
     } catch (IOException e) {
@@ -526,7 +593,8 @@ final class RestApi {
       throw e;
     } catch (RuntimeException e) {
       // Helidon reports an entity over its own maxPayloadSize this way.
-      throw new ForkyardException(ErrorCode.LIMIT_EXCEEDED, what + " is over the limit: " + e.getMessage(), e);
+      throw new ForkyardException(
+          ErrorCode.LIMIT_EXCEEDED, what + " is over the limit: " + e.getMessage(), e);
     }
   }
 

@@ -37,7 +37,8 @@ final class TokenAuth {
     if (!enabled()) {
       return true;
     }
-    if (authorizationHeader == null || !authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
+    if (authorizationHeader == null
+        || !authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7)) {
       return false;
     }
     byte[] given = authorizationHeader.substring(7).strip().getBytes(StandardCharsets.UTF_8);
@@ -55,8 +56,8 @@ final class TokenAuth {
   }
 
   /**
-   * Reads {@code <stateDir>/daemon/token}, creating it (owner-only, 0600, in a 0700 directory)
-   * with a fresh random token on first start. A token file others can read is narrowed to 0600.
+   * Reads {@code <stateDir>/daemon/token}, creating it (owner-only, 0600, in a 0700 directory) with
+   * a fresh random token on first start. A token file others can read is narrowed to 0600.
    */
   static String loadOrCreate(Path stateDir) {
     Path file = tokenFile(stateDir);
@@ -64,18 +65,21 @@ final class TokenAuth {
       Path dir = file.getParent();
       if (!Files.isDirectory(dir)) {
         Files.createDirectories(
-            dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            dir,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       }
       try {
         Files.createFile(
-            file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            file,
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         String token = randomToken();
         Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
         LOG.info("auth token created file={}", file);
         return token;
       } catch (FileAlreadyExistsException exists) {
         Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-        if (perms.contains(PosixFilePermission.GROUP_READ) || perms.contains(PosixFilePermission.OTHERS_READ)) {
+        if (perms.contains(PosixFilePermission.GROUP_READ)
+            || perms.contains(PosixFilePermission.OTHERS_READ)) {
           LOG.warn("auth token file was readable by others; narrowing to 0600 file={}", file);
           Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         }
@@ -83,12 +87,17 @@ final class TokenAuth {
         if (token.length() < MIN_LENGTH) {
           throw new ForkyardException(
               ErrorCode.INVALID_REQUEST,
-              "token file " + file + " holds fewer than " + MIN_LENGTH + " characters; delete it to get a new token");
+              "token file "
+                  + file
+                  + " holds fewer than "
+                  + MIN_LENGTH
+                  + " characters; delete it to get a new token");
         }
         return token;
       }
     } catch (IOException e) {
-      throw new ForkyardException(ErrorCode.INTERNAL, "cannot read or create the token file " + file + ": " + e, e);
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "cannot read or create the token file " + file + ": " + e, e);
     }
   }
 }

@@ -70,18 +70,35 @@ final class FakeSandboxes implements Sandboxes {
     if (!images.containsKey(spec.imageOrDefault())) {
       throw new NotFoundException("no image " + spec.imageOrDefault());
     }
-    SandboxInfo info = newInfo(spec, spec.imageOrDefault(), Optional.empty(), spec.resources().orElse(Resources.DEFAULT));
+    SandboxInfo info =
+        newInfo(
+            spec,
+            spec.imageOrDefault(),
+            Optional.empty(),
+            spec.resources().orElse(Resources.DEFAULT));
     files.put(info.id(), new TreeMap<>());
     sandboxes.put(info.id(), info);
     return new Sandbox(this, info.id());
   }
 
-  private SandboxInfo newInfo(SandboxSpec spec, String image, Optional<SnapshotId> source, Resources res) {
+  private SandboxInfo newInfo(
+      SandboxSpec spec, String image, Optional<SnapshotId> source, Resources res) {
     SandboxId id = SandboxId.random();
     Instant now = Instant.now();
-    return new SandboxInfo(id, spec.name().orElse(""), SandboxState.RUNNING, "fake", image, source, res,
-        spec.network().orElse(NetworkPolicy.NONE), spec.labels(), id.value(), now,
-        now.plusSeconds(spec.timeoutSecsOrDefault()), "");
+    return new SandboxInfo(
+        id,
+        spec.name().orElse(""),
+        SandboxState.RUNNING,
+        "fake",
+        image,
+        source,
+        res,
+        spec.network().orElse(NetworkPolicy.NONE),
+        spec.labels(),
+        id.value(),
+        now,
+        now.plusSeconds(spec.timeoutSecsOrDefault()),
+        "");
   }
 
   private SnapshotInfo readySnapshot(SnapshotId id) {
@@ -97,10 +114,14 @@ final class FakeSandboxes implements Sandboxes {
 
   private ForkResult forkOne(int index, SandboxSpec spec, SnapshotInfo s) {
     if (spec.image().isPresent()) {
-      throw new InvalidRequestException("a fork takes its image from the snapshot; do not give one");
+      throw new InvalidRequestException(
+          "a fork takes its image from the snapshot; do not give one");
     }
-    if (s.type() == SnapshotType.MEMORY && spec.resources().isPresent() && !spec.resources().get().equals(s.resources())) {
-      throw new InvalidRequestException("resources of a MEMORY snapshot are fixed at checkpoint time");
+    if (s.type() == SnapshotType.MEMORY
+        && spec.resources().isPresent()
+        && !spec.resources().get().equals(s.resources())) {
+      throw new InvalidRequestException(
+          "resources of a MEMORY snapshot are fixed at checkpoint time");
     }
     SandboxInfo info = newInfo(spec, s.image(), Optional.of(s.id()), s.resources());
     files.put(info.id(), new TreeMap<>(snapshotFiles.get(s.id())));
@@ -113,7 +134,10 @@ final class FakeSandboxes implements Sandboxes {
     if (count < 1 || count > 200) {
       throw new InvalidRequestException("fork count must be between 1 and 200, got " + count);
     }
-    SnapshotInfo s = readySnapshot(spec.snapshot().orElseThrow(() -> new InvalidRequestException("fork needs a snapshot id")));
+    SnapshotInfo s =
+        readySnapshot(
+            spec.snapshot()
+                .orElseThrow(() -> new InvalidRequestException("fork needs a snapshot id")));
     if (spec.name().isPresent() && count > 1) {
       throw new InvalidRequestException("a name can be given only when forking one copy");
     }
@@ -135,13 +159,29 @@ final class FakeSandboxes implements Sandboxes {
 
   @Override
   public List<SandboxInfo> list() {
-    return sandboxes.values().stream().sorted(Comparator.comparing(SandboxInfo::createdAt)).toList();
+    return sandboxes.values().stream()
+        .sorted(Comparator.comparing(SandboxInfo::createdAt))
+        .toList();
   }
 
   private void setState(SandboxId id, SandboxState state) {
     SandboxInfo i = info(id);
-    sandboxes.put(id, new SandboxInfo(i.id(), i.name(), state, i.runtime(), i.image(), i.sourceSnapshot(),
-        i.resources(), i.network(), i.labels(), i.hostname(), i.createdAt(), i.expiresAt(), i.message()));
+    sandboxes.put(
+        id,
+        new SandboxInfo(
+            i.id(),
+            i.name(),
+            state,
+            i.runtime(),
+            i.image(),
+            i.sourceSnapshot(),
+            i.resources(),
+            i.network(),
+            i.labels(),
+            i.hostname(),
+            i.createdAt(),
+            i.expiresAt(),
+            i.message()));
   }
 
   @Override
@@ -171,7 +211,8 @@ final class FakeSandboxes implements Sandboxes {
     try {
       p = pb.start();
     } catch (IOException e) {
-      return new CommandResult(127, "", e.getMessage(), false, false, false, Duration.ofNanos(System.nanoTime() - t0));
+      return new CommandResult(
+          127, "", e.getMessage(), false, false, false, Duration.ofNanos(System.nanoTime() - t0));
     }
     try {
       p.getOutputStream().write(command.stdin());
@@ -198,11 +239,18 @@ final class FakeSandboxes implements Sandboxes {
       throw new ForkyardException(ErrorCode.INTERNAL, "interrupted");
     }
     int code = p.exitValue() > 128 ? -(p.exitValue() - 128) : p.exitValue();
-    return new CommandResult(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
-        timedOut, false, false, Duration.ofNanos(System.nanoTime() - t0));
+    return new CommandResult(
+        code,
+        out.toString(StandardCharsets.UTF_8),
+        err.toString(StandardCharsets.UTF_8),
+        timedOut,
+        false,
+        false,
+        Duration.ofNanos(System.nanoTime() - t0));
   }
 
-  private static void pump(InputStream in, ByteArrayOutputStream keep, OutputSink sink, boolean stderr) {
+  private static void pump(
+      InputStream in, ByteArrayOutputStream keep, OutputSink sink, boolean stderr) {
     byte[] buf = new byte[8192];
     try (in) {
       int n;
@@ -221,7 +269,8 @@ final class FakeSandboxes implements Sandboxes {
 
   static String checkPath(String path) {
     if (path == null || !path.startsWith("/") || path.indexOf('\0') >= 0) {
-      throw new InvalidRequestException("sandbox path must be absolute (start with /), got '" + path + "'");
+      throw new InvalidRequestException(
+          "sandbox path must be absolute (start with /), got '" + path + "'");
     }
     StringBuilder out = new StringBuilder();
     for (String part : path.split("/")) {
@@ -229,7 +278,8 @@ final class FakeSandboxes implements Sandboxes {
         continue;
       }
       if (part.equals("..")) {
-        throw new InvalidRequestException("sandbox path must not contain '..' segments, got '" + path + "'");
+        throw new InvalidRequestException(
+            "sandbox path must not contain '..' segments, got '" + path + "'");
       }
       out.append('/').append(part);
     }
@@ -241,7 +291,8 @@ final class FakeSandboxes implements Sandboxes {
     String p = checkPath(path);
     requireRunning(id, "write a file in");
     if (content.length > MAX_FILE) {
-      throw new ForkyardException(ErrorCode.LIMIT_EXCEEDED, "file of " + content.length + " bytes is over the limit");
+      throw new ForkyardException(
+          ErrorCode.LIMIT_EXCEEDED, "file of " + content.length + " bytes is over the limit");
     }
     files.get(id).put(p, content.clone());
   }
@@ -266,7 +317,14 @@ final class FakeSandboxes implements Sandboxes {
     for (var e : files.get(id).entrySet()) {
       String k = e.getKey();
       if (k.startsWith(prefix) && k.indexOf('/', prefix.length()) < 0) {
-        out.add(new FileEntry(k.substring(prefix.length()), k, FileEntry.Type.FILE, e.getValue().length, 0644, Instant.now()));
+        out.add(
+            new FileEntry(
+                k.substring(prefix.length()),
+                k,
+                FileEntry.Type.FILE,
+                e.getValue().length,
+                0644,
+                Instant.now()));
       }
     }
     if (out.isEmpty() && !p.equals("/")) {
@@ -289,8 +347,21 @@ final class FakeSandboxes implements Sandboxes {
     requireRunning(id, "checkpoint");
     SandboxInfo i = info(id);
     SnapshotId sid = SnapshotId.random();
-    SnapshotInfo s = new SnapshotInfo(sid, options.type(), SnapshotStatus.COMPLETED, "fake", id, i.sourceSnapshot(),
-        i.image(), i.resources(), 42, Instant.now(), "00", options.labels(), "");
+    SnapshotInfo s =
+        new SnapshotInfo(
+            sid,
+            options.type(),
+            SnapshotStatus.COMPLETED,
+            "fake",
+            id,
+            i.sourceSnapshot(),
+            i.image(),
+            i.resources(),
+            42,
+            Instant.now(),
+            "00",
+            options.labels(),
+            "");
     snapshotFiles.put(sid, new TreeMap<>(files.get(id)));
     snapshots.put(sid, s);
     if (options.stopAfter()) {
@@ -302,8 +373,22 @@ final class FakeSandboxes implements Sandboxes {
   /** Puts a snapshot in a state a test needs (e.g. IN_PROGRESS). */
   void forceSnapshotStatus(SnapshotId id, SnapshotStatus status) {
     SnapshotInfo s = snapshots.get(id);
-    snapshots.put(id, new SnapshotInfo(s.id(), s.type(), status, s.runtime(), s.sourceSandbox(), s.parent(), s.image(),
-        s.resources(), s.sizeBytes(), s.createdAt(), s.checksum(), s.labels(), s.message()));
+    snapshots.put(
+        id,
+        new SnapshotInfo(
+            s.id(),
+            s.type(),
+            status,
+            s.runtime(),
+            s.sourceSandbox(),
+            s.parent(),
+            s.image(),
+            s.resources(),
+            s.sizeBytes(),
+            s.createdAt(),
+            s.checksum(),
+            s.labels(),
+            s.message()));
   }
 
   @Override
@@ -336,7 +421,8 @@ final class FakeSandboxes implements Sandboxes {
   @Override
   public synchronized void resume(SandboxId id) {
     if (info(id).state() != SandboxState.SUSPENDED) {
-      throw new InvalidStateException("cannot resume " + id + ": it is " + info(id).state() + ", not SUSPENDED");
+      throw new InvalidStateException(
+          "cannot resume " + id + ": it is " + info(id).state() + ", not SUSPENDED");
     }
     setState(id, SandboxState.RUNNING);
   }
@@ -349,7 +435,8 @@ final class FakeSandboxes implements Sandboxes {
   @Override
   public ImageInfo buildImage(ImageRecipe recipe, ProgressListener progress) {
     progress.progress("fake build", 1, 1);
-    return images.computeIfAbsent(recipe.name(), n -> new ImageInfo(n, "fake", recipe.packages(), 1, Instant.now()));
+    return images.computeIfAbsent(
+        recipe.name(), n -> new ImageInfo(n, "fake", recipe.packages(), 1, Instant.now()));
   }
 
   @Override

@@ -73,9 +73,12 @@ class OpenApiTest {
   }
 
   static Set<String> registered() {
-    ForkyardServer server = ForkyardServer.builder().sandboxes(new FakeSandboxes()).port(0).build().start();
+    ForkyardServer server =
+        ForkyardServer.builder().sandboxes(new FakeSandboxes()).port(0).build().start();
     try {
-      return server.routes().stream().map(r -> r.method() + " " + r.path()).collect(Collectors.toCollection(TreeSet::new));
+      return server.routes().stream()
+          .map(r -> r.method() + " " + r.path())
+          .collect(Collectors.toCollection(TreeSet::new));
     } finally {
       server.stop();
     }
@@ -96,7 +99,9 @@ class OpenApiTest {
         continue;
       }
       String route = SDK_ROUTES.get(m.getName());
-      assertThat(route).as("route for Sandboxes.%s%s", m.getName(), Arrays.toString(m.getParameterTypes())).isNotNull();
+      assertThat(route)
+          .as("route for Sandboxes.%s%s", m.getName(), Arrays.toString(m.getParameterTypes()))
+          .isNotNull();
       if (!route.equals("-")) {
         assertThat(routes).as("Sandboxes.%s", m.getName()).contains(route);
       }

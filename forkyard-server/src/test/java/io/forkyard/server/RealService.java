@@ -11,8 +11,8 @@ import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real embedded service (gVisor) on a private state directory under /tmp, sharing the built
- * images of the default state directory (or {@code -Dforkyard.test.images}). Closing it
- * terminates every sandbox it still has and deletes the state directory.
+ * images of the default state directory (or {@code -Dforkyard.test.images}). Closing it terminates
+ * every sandbox it still has and deletes the state directory.
  */
 final class RealService implements AutoCloseable {
   final Path stateDir;

@@ -7,8 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 
 /**
- * The contract against RemoteSandboxes talking to a ForkyardServer on 127.0.0.1:(ephemeral) over
- * a real SandboxService on gVisor: the same tests as {@link EmbeddedContractTest}.
+ * The contract against RemoteSandboxes talking to a ForkyardServer on 127.0.0.1:(ephemeral) over a
+ * real SandboxService on gVisor: the same tests as {@link EmbeddedContractTest}.
  */
 @Tag("integration")
 class RemoteContractTest extends SandboxesContract {
@@ -19,7 +19,13 @@ class RemoteContractTest extends SandboxesContract {
   @BeforeAll
   static void start() throws Exception {
     real = RealService.start();
-    server = ForkyardServer.builder().sandboxes(real.service).stateDir(real.stateDir).port(0).build().start();
+    server =
+        ForkyardServer.builder()
+            .sandboxes(real.service)
+            .stateDir(real.stateDir)
+            .port(0)
+            .build()
+            .start();
     remote = RemoteSandboxes.connect(server.url(), server.token());
   }
 

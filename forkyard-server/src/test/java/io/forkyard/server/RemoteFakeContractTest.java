@@ -6,8 +6,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * The contract through the REST layer and the remote client over the fake: the same answers
- * and exception types as {@link FakeContractTest} prove the wire format loses nothing.
+ * The contract through the REST layer and the remote client over the fake: the same answers and
+ * exception types as {@link FakeContractTest} prove the wire format loses nothing.
  */
 class RemoteFakeContractTest extends SandboxesContract {
   private static ForkyardServer server;

@@ -69,7 +69,8 @@ class RestApiTest {
     extra.forEach(ForkyardServer::stop);
   }
 
-  private HttpResponse<String> send(String method, String path, String body, boolean auth) throws Exception {
+  private HttpResponse<String> send(String method, String path, String body, boolean auth)
+      throws Exception {
     HttpRequest.Builder b =
         HttpRequest.newBuilder(URI.create(server.url() + path))
             .method(method, body == null ? BodyPublishers.noBody() : BodyPublishers.ofString(body));
@@ -90,9 +91,11 @@ class RestApiTest {
     return WireFormat.mapper().readTree(r.body());
   }
 
-  private static void assertError(HttpResponse<String> r, int status, String code) throws IOException {
+  private static void assertError(HttpResponse<String> r, int status, String code)
+      throws IOException {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
-    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(ct -> assertThat(ct).startsWith("application/json"));
+    assertThat(r.headers().firstValue("Content-Type"))
+        .hasValueSatisfying(ct -> assertThat(ct).startsWith("application/json"));
     JsonNode n = json(r);
     assertThat(n.get("code").asText()).isEqualTo(code);
     assertThat(n.get("message").asText()).isNotBlank();
@@ -115,7 +118,8 @@ class RestApiTest {
   void rejectsMissingToken() throws Exception {
     HttpResponse<String> r = send("GET", "/v1/sandboxes", null, false);
     assertError(r, 401, "UNAUTHORIZED");
-    assertThat(r.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
+    assertThat(r.headers().firstValue("WWW-Authenticate"))
+        .hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
     assertError(send("GET", "/metrics", null, false), 401, "UNAUTHORIZED");
     assertError(send("GET", "/openapi.yaml", null, false), 401, "UNAUTHORIZED");
   }
@@ -134,24 +138,29 @@ class RestApiTest {
 
   @Test
   void tokenFileIsCreatedOwnerOnlyAndReused(@TempDir Path state) throws Exception {
-    ForkyardServer first = ForkyardServer.builder().sandboxes(fake).port(0).stateDir(state).build().start();
+    ForkyardServer first =
+        ForkyardServer.builder().sandboxes(fake).port(0).stateDir(state).build().start();
     extra.add(first);
     Path file = state.resolve("daemon/token");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
     assertThat(Files.readString(file).strip()).isEqualTo(first.token());
     assertThat(RemoteSandboxes.localToken(state)).contains(first.token());
     first.stop();
-    ForkyardServer second = ForkyardServer.builder().sandboxes(fake).port(0).stateDir(state).build().start();
+    ForkyardServer second =
+        ForkyardServer.builder().sandboxes(fake).port(0).stateDir(state).build().start();
     extra.add(second);
     assertThat(second.token()).isEqualTo(first.token());
   }
 
   @Test
   void refusesNonLoopbackBindWithoutToken() {
-    assertThatThrownBy(() -> ForkyardServer.builder().sandboxes(fake).bind("0.0.0.0").disableAuth().build())
+    assertThatThrownBy(
+            () -> ForkyardServer.builder().sandboxes(fake).bind("0.0.0.0").disableAuth().build())
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("non-loopback");
-    assertThatThrownBy(() -> ForkyardServer.builder().token("short")).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> ForkyardServer.builder().token("short"))
+        .isInstanceOf(InvalidRequestException.class);
   }
 
   // ---- bad input
@@ -174,18 +183,36 @@ class RestApiTest {
   @Test
   void rejectsWrongTypes() throws Exception {
     String id = sandbox();
-    assertError(send("POST", "/v1/sandboxes/" + id + "/exec", "{\"argv\": \"ls\"}"), 400, "INVALID_REQUEST");
-    assertError(send("POST", "/v1/sandboxes/" + id + "/exec", "{\"argv\": [\"ls\"], \"timeoutMs\": \"5\"}"), 400, "INVALID_REQUEST");
+    assertError(
+        send("POST", "/v1/sandboxes/" + id + "/exec", "{\"argv\": \"ls\"}"),
+        400,
+        "INVALID_REQUEST");
+    assertError(
+        send("POST", "/v1/sandboxes/" + id + "/exec", "{\"argv\": [\"ls\"], \"timeoutMs\": \"5\"}"),
+        400,
+        "INVALID_REQUEST");
     assertError(send("POST", "/v1/sandboxes", "{\"timeoutSecs\": 1.5}"), 400, "INVALID_REQUEST");
-    assertError(send("POST", "/v1/sandboxes", "{\"resources\": {\"cpus\": true}}"), 400, "INVALID_REQUEST");
-    assertError(send("POST", "/v1/sandboxes/" + id + "/checkpoint", "{\"type\": 0}"), 400, "INVALID_REQUEST");
-    assertError(send("POST", "/v1/sandboxes/" + id + "/exec", "{\"argv\": []}"), 400, "INVALID_REQUEST");
-    assertError(send("POST", "/v1/sandboxes/" + id + "/exec", "{\"argv\": [\"ls\"], \"stdin\": \"***\"}"), 400, "INVALID_REQUEST");
+    assertError(
+        send("POST", "/v1/sandboxes", "{\"resources\": {\"cpus\": true}}"), 400, "INVALID_REQUEST");
+    assertError(
+        send("POST", "/v1/sandboxes/" + id + "/checkpoint", "{\"type\": 0}"),
+        400,
+        "INVALID_REQUEST");
+    assertError(
+        send("POST", "/v1/sandboxes/" + id + "/exec", "{\"argv\": []}"), 400, "INVALID_REQUEST");
+    assertError(
+        send("POST", "/v1/sandboxes/" + id + "/exec", "{\"argv\": [\"ls\"], \"stdin\": \"***\"}"),
+        400,
+        "INVALID_REQUEST");
   }
 
   @Test
   void keepsValidationMessagesOfApiTypes() throws Exception {
-    HttpResponse<String> r = send("POST", "/v1/sandboxes", "{\"resources\": {\"cpus\": 0, \"memoryMb\": 512, \"diskMb\": 1024}}");
+    HttpResponse<String> r =
+        send(
+            "POST",
+            "/v1/sandboxes",
+            "{\"resources\": {\"cpus\": 0, \"memoryMb\": 512, \"diskMb\": 1024}}");
     assertError(r, 400, "INVALID_REQUEST");
     assertThat(json(r).get("message").asText()).isEqualTo("cpus must be between 1 and 64, got 0");
   }
@@ -207,8 +234,12 @@ class RestApiTest {
     assertError(send("GET", "/v1/sandboxes/sb-000000000000", null), 404, "NOT_FOUND");
     assertError(send("GET", "/v1/snapshots/snap-000000000000", null), 404, "NOT_FOUND");
     assertError(send("DELETE", "/v1/images/nope", null), 404, "NOT_FOUND");
-    assertError(send("GET", "/v1/sandboxes/" + sandbox() + "/processes/proc-000000000000", null), 404, "NOT_FOUND");
-    assertError(send("GET", "/v1/sandboxes/" + sandbox() + "/processes/42", null), 400, "INVALID_REQUEST");
+    assertError(
+        send("GET", "/v1/sandboxes/" + sandbox() + "/processes/proc-000000000000", null),
+        404,
+        "NOT_FOUND");
+    assertError(
+        send("GET", "/v1/sandboxes/" + sandbox() + "/processes/42", null), 400, "INVALID_REQUEST");
   }
 
   @Test
@@ -220,11 +251,21 @@ class RestApiTest {
   @Test
   void rejectsPathTraversal() throws Exception {
     String id = sandbox();
-    assertError(send("GET", "/v1/sandboxes/" + id + "/files?path=/tmp/../../etc/passwd", null), 400, "INVALID_REQUEST");
-    assertError(send("GET", "/v1/sandboxes/" + id + "/files?path=%2Ftmp%2F..%2Fetc", null), 400, "INVALID_REQUEST");
-    assertError(send("GET", "/v1/sandboxes/" + id + "/files?path=etc/passwd", null), 400, "INVALID_REQUEST");
+    assertError(
+        send("GET", "/v1/sandboxes/" + id + "/files?path=/tmp/../../etc/passwd", null),
+        400,
+        "INVALID_REQUEST");
+    assertError(
+        send("GET", "/v1/sandboxes/" + id + "/files?path=%2Ftmp%2F..%2Fetc", null),
+        400,
+        "INVALID_REQUEST");
+    assertError(
+        send("GET", "/v1/sandboxes/" + id + "/files?path=etc/passwd", null),
+        400,
+        "INVALID_REQUEST");
     assertError(send("GET", "/v1/sandboxes/" + id + "/files", null), 400, "INVALID_REQUEST");
-    assertError(send("GET", "/v1/sandboxes/" + id + "/ls?path=/a&path=/b", null), 400, "INVALID_REQUEST");
+    assertError(
+        send("GET", "/v1/sandboxes/" + id + "/ls?path=/a&path=/b", null), 400, "INVALID_REQUEST");
   }
 
   @Test
@@ -232,7 +273,8 @@ class RestApiTest {
     Sandbox s = remote.create(SandboxSpec.defaults());
     SnapshotInfo snap = s.checkpoint();
     fake.forceSnapshotStatus(snap.id(), SnapshotStatus.IN_PROGRESS);
-    assertThatThrownBy(() -> remote.fork(snap.id(), 2)).isInstanceOf(SnapshotNotReadyException.class);
+    assertThatThrownBy(() -> remote.fork(snap.id(), 2))
+        .isInstanceOf(SnapshotNotReadyException.class);
   }
 
   // ---- limits
@@ -247,16 +289,20 @@ class RestApiTest {
   void refusesOversizedUpload() throws Exception {
     String id = sandbox();
     HttpRequest req =
-        HttpRequest.newBuilder(URI.create(server.url() + "/v1/sandboxes/" + id + "/files?path=/tmp/big"))
+        HttpRequest.newBuilder(
+                URI.create(server.url() + "/v1/sandboxes/" + id + "/files?path=/tmp/big"))
             .header("Authorization", "Bearer " + server.token())
             .PUT(BodyPublishers.ofByteArray(new byte[200 * 1024]))
             .build();
     assertError(http.send(req, BodyHandlers.ofString()), 413, "LIMIT_EXCEEDED");
     // a chunked upload (no Content-Length) is cut off while reading
     HttpRequest chunked =
-        HttpRequest.newBuilder(URI.create(server.url() + "/v1/sandboxes/" + id + "/files?path=/tmp/big"))
+        HttpRequest.newBuilder(
+                URI.create(server.url() + "/v1/sandboxes/" + id + "/files?path=/tmp/big"))
             .header("Authorization", "Bearer " + server.token())
-            .PUT(BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(new byte[200 * 1024])))
+            .PUT(
+                BodyPublishers.ofInputStream(
+                    () -> new java.io.ByteArrayInputStream(new byte[200 * 1024])))
             .build();
     HttpResponse<String> r = http.send(chunked, BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(413);
@@ -269,11 +315,15 @@ class RestApiTest {
     Sandbox s = remote.create(SandboxSpec.defaults());
     Path gate = Files.createTempFile("fy-server-gate", "");
     Files.delete(gate);
-    Command wait = Command.shell("while [ ! -f " + gate + " ]; do sleep 0.05; done").withTimeout(Duration.ofSeconds(20));
+    Command wait =
+        Command.shell("while [ ! -f " + gate + " ]; do sleep 0.05; done")
+            .withTimeout(Duration.ofSeconds(20));
     try {
       CompletableFuture<?> a = CompletableFuture.runAsync(() -> remote.exec(s.id(), wait));
       CompletableFuture<?> b = CompletableFuture.runAsync(() -> remote.exec(s.id(), wait));
-      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(fake.list()).isNotEmpty());
+      await()
+          .atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(fake.list()).isNotEmpty());
       await()
           .atMost(Duration.ofSeconds(10))
           .untilAsserted(
@@ -333,7 +383,10 @@ class RestApiTest {
 
   @Test
   void streamedExecOnUnknownSandboxIsA404() {
-    assertThatThrownBy(() -> remote.exec(io.forkyard.api.SandboxId.random(), Command.of("true"), new OutputSink() {}))
+    assertThatThrownBy(
+            () ->
+                remote.exec(
+                    io.forkyard.api.SandboxId.random(), Command.of("true"), new OutputSink() {}))
         .isInstanceOf(NotFoundException.class);
   }
 
@@ -343,7 +396,9 @@ class RestApiTest {
     ProcessInfo p = remote.spawn(s.id(), Command.shell("echo started; exec sleep 60"));
     assertThat(p.state()).isEqualTo(ProcessInfo.State.RUNNING);
     assertThat(remote.processes(s.id())).extracting(ProcessInfo::id).contains(p.id());
-    await().atMost(Duration.ofSeconds(10)).until(() -> remote.output(s.id(), p.id()).stdout().contains("started"));
+    await()
+        .atMost(Duration.ofSeconds(10))
+        .until(() -> remote.output(s.id(), p.id()).stdout().contains("started"));
     remote.signal(s.id(), p.id(), 15);
     await().atMost(Duration.ofSeconds(10)).until(() -> !remote.process(s.id(), p.id()).running());
     ProcessInfo end = remote.process(s.id(), p.id());
@@ -356,7 +411,9 @@ class RestApiTest {
   @Test
   void followDeliversAllOutputAndTheExit() {
     Sandbox s = remote.create(SandboxSpec.defaults());
-    ProcessInfo p = remote.spawn(s.id(), Command.shell("echo one; sleep 0.3; echo two >&2; echo three; exit 4"));
+    ProcessInfo p =
+        remote.spawn(
+            s.id(), Command.shell("echo one; sleep 0.3; echo two >&2; echo three; exit 4"));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     ProcessInfo end =
@@ -393,7 +450,8 @@ class RestApiTest {
   void refusesProcessesInASandboxNotRunning() {
     Sandbox s = remote.create(SandboxSpec.defaults());
     s.suspend();
-    assertThatThrownBy(() -> remote.spawn(s.id(), Command.of("true"))).isInstanceOf(InvalidStateException.class);
+    assertThatThrownBy(() -> remote.spawn(s.id(), Command.of("true")))
+        .isInstanceOf(InvalidStateException.class);
     s.resume();
     assertThat(remote.spawn(s.id(), Command.of("true")).id()).startsWith("proc-");
   }
@@ -406,7 +464,8 @@ class RestApiTest {
     s.run("true");
     SnapshotInfo snap = s.checkpoint();
     remote.fork(snap.id(), 2);
-    assertThatThrownBy(() -> remote.info(io.forkyard.api.SandboxId.random())).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> remote.info(io.forkyard.api.SandboxId.random()))
+        .isInstanceOf(NotFoundException.class);
     HttpResponse<String> r = send("GET", "/metrics", null);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(r.body())
@@ -423,7 +482,8 @@ class RestApiTest {
     remote.list();
     server.stop();
     assertThat(server.running()).isFalse();
-    assertThatThrownBy(remote::list).isInstanceOf(io.forkyard.api.RuntimeUnavailableException.class);
+    assertThatThrownBy(remote::list)
+        .isInstanceOf(io.forkyard.api.RuntimeUnavailableException.class);
     server.stop(); // idempotent
   }
 }

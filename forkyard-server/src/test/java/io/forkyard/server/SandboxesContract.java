@@ -31,10 +31,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What every {@link Sandboxes} implementation must do, the same way: the embedded service and
- * the remote client run these tests unchanged. A subclass supplies the instance ({@link
- * #sandboxes()}) and the spec of a fresh sandbox ({@link #spec()}); everything a test makes is
- * terminated in {@link #cleanUp()} even when the test fails.
+ * What every {@link Sandboxes} implementation must do, the same way: the embedded service and the
+ * remote client run these tests unchanged. A subclass supplies the instance ({@link #sandboxes()})
+ * and the spec of a fresh sandbox ({@link #spec()}); everything a test makes is terminated in
+ * {@link #cleanUp()} even when the test fails.
  */
 abstract class SandboxesContract {
   private final List<SandboxId> made = new ArrayList<>();
@@ -122,7 +122,8 @@ abstract class SandboxesContract {
     assertThat(r.stdout()).isEqualTo(value + "\n");
     assertThat(s.run(Command.of("pwd").withCwd(scratch())).stdout().strip()).isEqualTo(scratch());
     byte[] input = "line one\nline two\n".getBytes(StandardCharsets.UTF_8);
-    assertThat(s.run(Command.of("cat").withStdin(input)).stdout()).isEqualTo("line one\nline two\n");
+    assertThat(s.run(Command.of("cat").withStdin(input)).stdout())
+        .isEqualTo("line one\nline two\n");
   }
 
   @Test
@@ -185,18 +186,23 @@ abstract class SandboxesContract {
     assertThatThrownBy(() -> s.writeFile(scratch() + "/../../etc/passwd", new byte[] {1}))
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("..");
-    assertThatThrownBy(() -> s.readFile("relative/path")).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> s.readFile("relative/path"))
+        .isInstanceOf(InvalidRequestException.class);
     assertThatThrownBy(() -> s.listDirectory("/../..")).isInstanceOf(InvalidRequestException.class);
   }
 
   @Test
   void rejectsUnknownIds() {
-    assertThatThrownBy(() -> sandboxes().info(SandboxId.random())).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> sandboxes().info(SandboxId.random()))
+        .isInstanceOf(NotFoundException.class);
     assertThatThrownBy(() -> sandboxes().exec(SandboxId.random(), Command.of("true")))
         .isInstanceOf(NotFoundException.class);
-    assertThatThrownBy(() -> sandboxes().snapshot(SnapshotId.random())).isInstanceOf(NotFoundException.class);
-    assertThatThrownBy(() -> sandboxes().fork(SnapshotId.random(), 1)).isInstanceOf(NotFoundException.class);
-    assertThatThrownBy(() -> sandboxes().terminate(SandboxId.random())).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> sandboxes().snapshot(SnapshotId.random()))
+        .isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> sandboxes().fork(SnapshotId.random(), 1))
+        .isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> sandboxes().terminate(SandboxId.random()))
+        .isInstanceOf(NotFoundException.class);
   }
 
   @Test
@@ -204,7 +210,8 @@ abstract class SandboxesContract {
     Sandbox s = create();
     s.terminate();
     assertThatThrownBy(() -> s.run("true")).isInstanceOf(InvalidStateException.class);
-    assertThatThrownBy(() -> s.writeFile("/tmp/x", new byte[0])).isInstanceOf(InvalidStateException.class);
+    assertThatThrownBy(() -> s.writeFile("/tmp/x", new byte[0]))
+        .isInstanceOf(InvalidStateException.class);
     assertThatThrownBy(s::terminate).isInstanceOf(InvalidStateException.class);
     s.close(); // closing a terminated sandbox is not an error
   }
@@ -234,18 +241,24 @@ abstract class SandboxesContract {
     assertThat(a).isNotEqualTo(b);
     assertThat(sandboxes().info(a).sourceSnapshot()).contains(snap.id());
     for (SandboxId id : List.of(a, b)) {
-      assertThat(new String(sandboxes().readFile(id, scratch() + "/base.txt"), StandardCharsets.UTF_8))
+      assertThat(
+              new String(sandboxes().readFile(id, scratch() + "/base.txt"), StandardCharsets.UTF_8))
           .isEqualTo("from the base");
     }
     sandboxes().writeFile(a, scratch() + "/mine.txt", "a".getBytes(StandardCharsets.UTF_8));
-    assertThatThrownBy(() -> sandboxes().readFile(b, scratch() + "/mine.txt")).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> sandboxes().readFile(b, scratch() + "/mine.txt"))
+        .isInstanceOf(NotFoundException.class);
   }
 
   @Test
   void refusesResourceOverrideOnAMemoryFork() {
     Sandbox base = create();
     SnapshotInfo snap = checkpoint(base, CheckpointOptions.MEMORY);
-    Resources other = new Resources(snap.resources().cpus() == 1 ? 2 : 1, snap.resources().memoryMb(), snap.resources().diskMb());
+    Resources other =
+        new Resources(
+            snap.resources().cpus() == 1 ? 2 : 1,
+            snap.resources().memoryMb(),
+            snap.resources().diskMb());
     SandboxSpec spec = SandboxSpec.builder().snapshot(snap.id()).resources(other).build();
     assertThatThrownBy(() -> sandboxes().create(spec)).isInstanceOf(InvalidRequestException.class);
   }
@@ -256,7 +269,8 @@ abstract class SandboxesContract {
     // Not /tmp: gVisor mounts its own tmpfs there, which a FILESYSTEM checkpoint does not keep.
     base.writeFile("/var/tmp/fy-f.txt", "x");
     SnapshotInfo snap = checkpoint(base, CheckpointOptions.FILESYSTEM);
-    Sandbox fork = sandboxes().create(SandboxSpec.builder().snapshot(snap.id()).timeoutSecs(600).build());
+    Sandbox fork =
+        sandboxes().create(SandboxSpec.builder().snapshot(snap.id()).timeoutSecs(600).build());
     made.add(fork.id());
     assertThat(fork.readString("/var/tmp/fy-f.txt")).isEqualTo("x");
   }

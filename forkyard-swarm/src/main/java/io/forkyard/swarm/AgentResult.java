@@ -41,7 +41,16 @@ public record AgentResult(
 
   AgentResult withSequential(double forkS, double execS) {
     return new AgentResult(
-        agentId, perspective, sandboxId, score, finding, details, forkTimeS, executionTimeS, forkS,
-        execS, error);
+        agentId,
+        perspective,
+        sandboxId,
+        score,
+        finding,
+        details,
+        forkTimeS,
+        executionTimeS,
+        forkS,
+        execS,
+        error);
   }
 }

@@ -14,15 +14,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * One agent's analysis: an exec of the tiny client with {@code PERSPECTIVE} set, whose stdout
- * must be exactly one JSON line. Anything else is this agent's error, never the swarm's.
+ * One agent's analysis: an exec of the tiny client with {@code PERSPECTIVE} set, whose stdout must
+ * be exactly one JSON line. Anything else is this agent's error, never the swarm's.
  */
 final class AgentRun {
   static final ObjectMapper JSON = new ObjectMapper();
 
   /** What one exec produced: a parsed analysis or an error, and how long the command took. */
   record Outcome(
-      int score, String finding, Map<String, Object> details, Optional<String> error, double seconds) {
+      int score,
+      String finding,
+      Map<String, Object> details,
+      Optional<String> error,
+      double seconds) {
     static Outcome failed(String error, double seconds) {
       return new Outcome(0, "", Map.of(), Optional.of(error), seconds);
     }
@@ -53,7 +57,8 @@ final class AgentRun {
       return Outcome.failed("timed out after " + timeout.toSeconds() + " s", seconds);
     }
     if (r.exitCode() != 0) {
-      String why = r.exitCode() < 0 ? "killed by signal " + -r.exitCode() : "exit code " + r.exitCode();
+      String why =
+          r.exitCode() < 0 ? "killed by signal " + -r.exitCode() : "exit code " + r.exitCode();
       return Outcome.failed("analysis crashed (" + why + ")" + stderrTail(r), seconds);
     }
     List<String> lines = r.stdout().lines().filter(l -> !l.isBlank()).toList();
@@ -68,10 +73,12 @@ final class AgentRun {
     try {
       node = JSON.readTree(lines.get(0));
     } catch (Exception e) {
-      return Outcome.failed("stdout is not JSON: " + DebDownloader.tail(lines.get(0), 200), seconds);
+      return Outcome.failed(
+          "stdout is not JSON: " + DebDownloader.tail(lines.get(0), 200), seconds);
     }
     if (node == null || !node.isObject()) {
-      return Outcome.failed("stdout is not a JSON object: " + DebDownloader.tail(lines.get(0), 200), seconds);
+      return Outcome.failed(
+          "stdout is not a JSON object: " + DebDownloader.tail(lines.get(0), 200), seconds);
     }
     JsonNode score = node.get("score");
     JsonNode finding = node.get("finding");
@@ -90,7 +97,8 @@ final class AgentRun {
       return Outcome.failed(
           "asked for perspective " + perspective + " but got " + name.asText(), seconds);
     }
-    Map<String, Object> map = JSON.convertValue(details, new TypeReference<Map<String, Object>>() {});
+    Map<String, Object> map =
+        JSON.convertValue(details, new TypeReference<Map<String, Object>>() {});
     return new Outcome(score.asInt(), finding.asText(), map, Optional.empty(), seconds);
   }
 

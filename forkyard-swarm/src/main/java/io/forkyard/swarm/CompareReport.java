@@ -9,7 +9,8 @@ import java.util.Map;
  * @param baseSetupS building the shared base (tools, target, worker) once, for modes b and c
  * @param ratios e.g. "no_snapshot_vs_memory_wall" → wall(no snapshot) / wall(memory)
  */
-public record CompareReport(int agents, double baseSetupS, List<Mode> modes, Map<String, Double> ratios) {
+public record CompareReport(
+    int agents, double baseSetupS, List<Mode> modes, Map<String, Double> ratios) {
   public CompareReport {
     modes = List.copyOf(modes);
     ratios = Map.copyOf(ratios);

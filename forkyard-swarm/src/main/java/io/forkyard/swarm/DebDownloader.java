@@ -21,10 +21,10 @@ import java.util.regex.Pattern;
 
 /**
  * Fetches, on the host, the Debian packages a sandbox lacks, so the sandbox installs them with
- * {@code dpkg -i} and never needs network. apt resolves against the sandbox's own dpkg status
- * file (read out of the sandbox), so exactly the missing packages come back. Downloads are
- * cached in one directory; a resolution already done for the same status file is reused
- * without running apt at all.
+ * {@code dpkg -i} and never needs network. apt resolves against the sandbox's own dpkg status file
+ * (read out of the sandbox), so exactly the missing packages come back. Downloads are cached in one
+ * directory; a resolution already done for the same status file is reused without running apt at
+ * all.
  */
 final class DebDownloader {
   private static final Pattern INST =
@@ -89,7 +89,10 @@ final class DebDownloader {
           if (!Files.isRegularFile(f)) {
             throw new ForkyardException(
                 ErrorCode.INTERNAL,
-                "apt-get reported " + f.getFileName() + " but did not download it into " + archives);
+                "apt-get reported "
+                    + f.getFileName()
+                    + " but did not download it into "
+                    + archives);
           }
         }
         Files.write(manifest, names, StandardCharsets.UTF_8);

@@ -6,8 +6,8 @@ public interface Lead {
   String kind();
 
   /**
-   * @throws LeadException when this lead cannot produce a verdict (the swarm then falls back to
-   *     the offline lead)
+   * @throws LeadException when this lead cannot produce a verdict (the swarm then falls back to the
+   *     offline lead)
    */
   LeadReport aggregate(LeadInput input);
 }

@@ -30,7 +30,7 @@ public record LeadReport(
   }
 
   LeadReport withFallback(String reason) {
-    return new LeadReport(kind, model, healthScore, topIssues, nextActions, scaleSentence,
-        Optional.of(reason));
+    return new LeadReport(
+        kind, model, healthScore, topIssues, nextActions, scaleSentence, Optional.of(reason));
   }
 }

@@ -150,8 +150,12 @@ public final class OfflineLead implements Lead {
               };
           out.add(
               new Candidate(
-                  new LeadIssue(file, line, str(f.get("severity")),
-                      id + " " + str(f.get("test_name")) + ": " + text, "security"),
+                  new LeadIssue(
+                      file,
+                      line,
+                      str(f.get("severity")),
+                      id + " " + str(f.get("test_name")) + ": " + text,
+                      "security"),
                   conf,
                   securityAction(id, file, line, text)));
         }
@@ -165,13 +169,26 @@ public final class OfflineLead implements Lead {
           String name = str(b.get("name"));
           out.add(
               new Candidate(
-                  new LeadIssue(file, line, sev,
-                      name + " has cyclomatic complexity " + cc + " (rank " + str(b.get("rank")) + ")",
+                  new LeadIssue(
+                      file,
+                      line,
+                      sev,
+                      name
+                          + " has cyclomatic complexity "
+                          + cc
+                          + " (rank "
+                          + str(b.get("rank"))
+                          + ")",
                       "complexity"),
                   cc,
-                  String.format(Locale.ROOT,
+                  String.format(
+                      Locale.ROOT,
                       "Split %s (complexity %d) at %s:%d into smaller functions, one decision each,"
-                          + " and cover each branch with a test.", name, cc, file, line)));
+                          + " and cover each branch with a test.",
+                      name,
+                      cc,
+                      file,
+                      line)));
         }
       }
       default -> {
@@ -184,8 +201,11 @@ public final class OfflineLead implements Lead {
           String file = str(l.get("file"));
           int line = integer(l.get("line"));
           String title = str(l.get("title"));
-          out.add(new Candidate(new LeadIssue(file, line, sev, title, a.perspective()), 0,
-              "Address " + title + " at " + file + ":" + line + " (" + a.perspective() + ")."));
+          out.add(
+              new Candidate(
+                  new LeadIssue(file, line, sev, title, a.perspective()),
+                  0,
+                  "Address " + title + " at " + file + ":" + line + " (" + a.perspective() + ")."));
         }
       }
     }
@@ -196,17 +216,31 @@ public final class OfflineLead implements Lead {
     String where = file + ":" + line;
     return switch (id) {
       case "B602", "B604", "B605" ->
-          "Run the command at " + where + " without a shell: pass an argument list with"
-              + " shell=False and validate the user-controlled parts (bandit " + id + ").";
+          "Run the command at "
+              + where
+              + " without a shell: pass an argument list with"
+              + " shell=False and validate the user-controlled parts (bandit "
+              + id
+              + ").";
       case "B307", "B102" ->
-          "Replace eval/exec of user input at " + where + " with ast.literal_eval or a small"
-              + " parser (bandit " + id + ").";
+          "Replace eval/exec of user input at "
+              + where
+              + " with ast.literal_eval or a small"
+              + " parser (bandit "
+              + id
+              + ").";
       case "B322" ->
-          "Treat input() at " + where + " as untrusted text: parse and validate it, never"
+          "Treat input() at "
+              + where
+              + " as untrusted text: parse and validate it, never"
               + " evaluate it (bandit B322).";
       case "B105", "B106", "B107" ->
-          "Move the hard-coded password at " + where + " into configuration or a secret store"
-              + " and rotate it (bandit " + id + ").";
+          "Move the hard-coded password at "
+              + where
+              + " into configuration or a secret store"
+              + " and rotate it (bandit "
+              + id
+              + ").";
       default -> "Fix bandit " + id + " at " + where + ": " + text;
     };
   }
@@ -222,17 +256,25 @@ public final class OfflineLead implements Lead {
       if (a.perspective().equals("tests") && a.score() < 60) {
         List<String> untested = strings(d.get("untested_modules"));
         if (!untested.isEmpty()) {
-          out.add(String.format(Locale.ROOT, "Add tests for the %d untested modules, starting with %s.",
-              untested.size(), String.join(", ", untested.subList(0, Math.min(3, untested.size())))));
+          out.add(
+              String.format(
+                  Locale.ROOT,
+                  "Add tests for the %d untested modules, starting with %s.",
+                  untested.size(),
+                  String.join(", ", untested.subList(0, Math.min(3, untested.size())))));
         }
       } else if (a.perspective().equals("docstrings") && a.score() < 80) {
         List<Map<String, Object>> missing = maps(d.get("missing"));
         if (!missing.isEmpty()) {
           Map<String, Object> m = missing.get(0);
-          out.add(String.format(Locale.ROOT,
-              "Document the %d undocumented modules, classes and functions, first %s at %s:%d.",
-              integer(d.get("missing_count")), str(m.get("name")), str(m.get("file")),
-              integer(m.get("line"))));
+          out.add(
+              String.format(
+                  Locale.ROOT,
+                  "Document the %d undocumented modules, classes and functions, first %s at %s:%d.",
+                  integer(d.get("missing_count")),
+                  str(m.get("name")),
+                  str(m.get("file")),
+                  integer(m.get("line"))));
         }
       }
     }

@@ -57,13 +57,19 @@ public final class OpenAiLead implements Lead {
     }
 
     public static Config of(String baseUrl, String model, Optional<String> apiKey) {
-      return new Config(baseUrl, model, apiKey, Duration.ofSeconds(10), Duration.ofSeconds(90), 4,
+      return new Config(
+          baseUrl,
+          model,
+          apiKey,
+          Duration.ofSeconds(10),
+          Duration.ofSeconds(90),
+          4,
           Duration.ofMillis(500));
     }
 
     /**
-     * From the options, else OPENAI_BASE_URL / OPENAI_MODEL / OPENAI_API_KEY. Empty when
-     * neither a key nor a base URL is configured anywhere: then the offline lead is used.
+     * From the options, else OPENAI_BASE_URL / OPENAI_MODEL / OPENAI_API_KEY. Empty when neither a
+     * key nor a base URL is configured anywhere: then the offline lead is used.
      */
     public static Optional<Config> resolve(SwarmOptions o, Map<String, String> env) {
       Optional<String> key = o.llmApiKey().or(() -> nonBlank(env.get("OPENAI_API_KEY")));
@@ -71,8 +77,10 @@ public final class OpenAiLead implements Lead {
       if (o.offlineLead() || (key.isEmpty() && base.isEmpty())) {
         return Optional.empty();
       }
-      String model = o.llmModel().or(() -> nonBlank(env.get("OPENAI_MODEL")))
-          .orElse(SwarmOptions.DEFAULT_MODEL);
+      String model =
+          o.llmModel()
+              .or(() -> nonBlank(env.get("OPENAI_MODEL")))
+              .orElse(SwarmOptions.DEFAULT_MODEL);
       return Optional.of(of(base.orElse(DEFAULT_BASE_URL), model, key));
     }
 
@@ -86,8 +94,11 @@ public final class OpenAiLead implements Lead {
 
   public OpenAiLead(Config config) {
     this.config = config;
-    this.http = HttpClient.newBuilder().connectTimeout(config.connectTimeout())
-        .version(HttpClient.Version.HTTP_1_1).build();
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(config.connectTimeout())
+            .version(HttpClient.Version.HTTP_1_1)
+            .build();
   }
 
   @Override
@@ -112,11 +123,12 @@ public final class OpenAiLead implements Lead {
     String lastProblem = "";
     Duration delay = config.backoff();
     for (int attempt = 1; attempt <= config.maxAttempts(); attempt++) {
-      HttpRequest.Builder rb = HttpRequest.newBuilder(uri)
-          .timeout(config.requestTimeout())
-          .header("Content-Type", "application/json")
-          .header("Accept", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body));
+      HttpRequest.Builder rb =
+          HttpRequest.newBuilder(uri)
+              .timeout(config.requestTimeout())
+              .header("Content-Type", "application/json")
+              .header("Accept", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body));
       config.apiKey().ifPresent(k -> rb.header("Authorization", "Bearer " + k));
       Optional<Duration> retryAfter = Optional.empty();
       try {
@@ -126,12 +138,17 @@ public final class OpenAiLead implements Lead {
           return messageContent(r.body());
         }
         if (code == 401 || code == 403) {
-          throw new LeadException("the LLM endpoint " + uri + " refused the API key (HTTP " + code
-              + "); check --llm-key / OPENAI_API_KEY" + snippet(r.body()));
+          throw new LeadException(
+              "the LLM endpoint "
+                  + uri
+                  + " refused the API key (HTTP "
+                  + code
+                  + "); check --llm-key / OPENAI_API_KEY"
+                  + snippet(r.body()));
         }
         if (code != 429 && code / 100 != 5) {
-          throw new LeadException("the LLM endpoint " + uri + " answered HTTP " + code
-              + snippet(r.body()));
+          throw new LeadException(
+              "the LLM endpoint " + uri + " answered HTTP " + code + snippet(r.body()));
         }
         lastProblem = "HTTP " + code + snippet(r.body());
         retryAfter = retryAfter(r.headers().firstValue("Retry-After"));
@@ -158,8 +175,8 @@ public final class OpenAiLead implements Lead {
       }
       delay = delay.multipliedBy(2);
     }
-    throw new LeadException("the LLM endpoint failed after " + config.maxAttempts()
-        + " attempts: " + lastProblem);
+    throw new LeadException(
+        "the LLM endpoint failed after " + config.maxAttempts() + " attempts: " + lastProblem);
   }
 
   static Optional<Duration> retryAfter(Optional<String> header) {
@@ -188,7 +205,8 @@ public final class OpenAiLead implements Lead {
     } catch (IOException e) {
       throw new LeadException("the LLM answered with a body that is not JSON" + snippet(body));
     }
-    JsonNode content = root == null ? null : root.path("choices").path(0).path("message").path("content");
+    JsonNode content =
+        root == null ? null : root.path("choices").path(0).path("message").path("content");
     if (content == null || !content.isTextual() || content.asText().isBlank()) {
       throw new LeadException("the LLM answer has no choices[0].message.content" + snippet(body));
     }
@@ -219,9 +237,13 @@ public final class OpenAiLead implements Lead {
       if (!List.of("HIGH", "MEDIUM", "LOW").contains(sev)) {
         sev = "LOW";
       }
-      issues.add(new LeadIssue(i.path("file").asText(""), i.path("line").asInt(0), sev,
-          i.path("title").asText(i.path("description").asText("")),
-          i.path("perspective").asText("")));
+      issues.add(
+          new LeadIssue(
+              i.path("file").asText(""),
+              i.path("line").asInt(0),
+              sev,
+              i.path("title").asText(i.path("description").asText("")),
+              i.path("perspective").asText("")));
       if (issues.size() == 3) {
         break;
       }
@@ -231,10 +253,17 @@ public final class OpenAiLead implements Lead {
       actions.add(a.isTextual() ? a.asText() : a.toString());
     }
     if (issues.isEmpty() && actions.isEmpty()) {
-      throw new LeadException("the LLM's verdict has neither top_issues nor next_actions" + snippet(text));
+      throw new LeadException(
+          "the LLM's verdict has neither top_issues nor next_actions" + snippet(text));
     }
-    return new LeadReport(kind(), Optional.of(config.model()), (int) Math.round(health.asDouble()),
-        issues, actions, v.path("scale_sentence").asText(""), Optional.empty());
+    return new LeadReport(
+        kind(),
+        Optional.of(config.model()),
+        (int) Math.round(health.asDouble()),
+        issues,
+        actions,
+        v.path("scale_sentence").asText(""),
+        Optional.empty());
   }
 
   String requestBody(LeadInput input) {
@@ -243,16 +272,20 @@ public final class OpenAiLead implements Lead {
     req.put("temperature", 0);
     req.putObject("response_format").put("type", "json_object");
     ArrayNode messages = req.putArray("messages");
-    messages.addObject().put("role", "system").put("content",
-        "You are the lead engineer of a code-analysis swarm. Several agents each analysed the"
-            + " same Python code base from one perspective. Read their reports and the timing"
-            + " data and answer with ONE JSON object, no prose, with exactly these keys:"
-            + " \"health_score\" (integer 0-100), \"top_issues\" (array of exactly three objects"
-            + " with \"file\", \"line\" (integer), \"severity\" (HIGH, MEDIUM or LOW), \"title\","
-            + " \"perspective\"), \"next_actions\" (array of short imperative strings, most"
-            + " important first), \"scale_sentence\" (one sentence on what the measured speedup"
-            + " means at scale). Use only files and lines that appear in the reports. Agents"
-            + " marked failed produced no data: mention them in next_actions.");
+    messages
+        .addObject()
+        .put("role", "system")
+        .put(
+            "content",
+            "You are the lead engineer of a code-analysis swarm. Several agents each analysed the"
+                + " same Python code base from one perspective. Read their reports and the timing"
+                + " data and answer with ONE JSON object, no prose, with exactly these keys:"
+                + " \"health_score\" (integer 0-100), \"top_issues\" (array of exactly three objects"
+                + " with \"file\", \"line\" (integer), \"severity\" (HIGH, MEDIUM or LOW), \"title\","
+                + " \"perspective\"), \"next_actions\" (array of short imperative strings, most"
+                + " important first), \"scale_sentence\" (one sentence on what the measured speedup"
+                + " means at scale). Use only files and lines that appear in the reports. Agents"
+                + " marked failed produced no data: mention them in next_actions.");
     messages.addObject().put("role", "user").put("content", promptData(input).toString());
     return req.toString();
   }

@@ -11,8 +11,8 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * Perspective names: the built-ins and user scripts (a script's perspective name is its file
- * name without {@code .py}). Validation happens before any sandbox is made.
+ * Perspective names: the built-ins and user scripts (a script's perspective name is its file name
+ * without {@code .py}). Validation happens before any sandbox is made.
  */
 public final class Perspectives {
   public static final List<String> BUILTIN =
@@ -22,8 +22,8 @@ public final class Perspectives {
   private Perspectives() {}
 
   /**
-   * The perspective of every agent, in agent order: {@code names} repeated round-robin until
-   * {@code agents} entries. Names are lower-cased.
+   * The perspective of every agent, in agent order: {@code names} repeated round-robin until {@code
+   * agents} entries. Names are lower-cased.
    */
   public static List<String> assign(List<String> names, int agents) {
     if (names.isEmpty()) {
@@ -59,7 +59,11 @@ public final class Perspectives {
       }
       if (BUILTIN.contains(name)) {
         throw new InvalidRequestException(
-            "perspective script " + script + " would replace the built-in '" + name + "'; rename it");
+            "perspective script "
+                + script
+                + " would replace the built-in '"
+                + name
+                + "'; rename it");
       }
       if (!Files.isRegularFile(script)) {
         throw new InvalidRequestException("perspective script not found: " + script);

@@ -58,8 +58,10 @@ public final class ResultsJson {
     }
     ObjectNode seq = root.putObject("sequential");
     seq.put("total_time_s", r3(r.sequentialTotalS()));
-    seq.put("fork_time_s", r3(r.agents().stream().mapToDouble(AgentResult::sequentialForkTimeS).sum()));
-    seq.put("execution_time_s",
+    seq.put(
+        "fork_time_s", r3(r.agents().stream().mapToDouble(AgentResult::sequentialForkTimeS).sum()));
+    seq.put(
+        "execution_time_s",
         r3(r.agents().stream().mapToDouble(AgentResult::sequentialExecutionTimeS).sum()));
     ObjectNode par = root.putObject("parallel");
     par.put("total_time_s", r3(r.parallelTotalS()));
@@ -80,13 +82,18 @@ public final class ResultsJson {
     ObjectNode o = JSON.createObjectNode();
     o.put("kind", l.kind());
     l.model().ifPresentOrElse(m -> o.put("model", m), () -> o.putNull("model"));
-    l.fallbackReason().ifPresentOrElse(m -> o.put("fallback_reason", m),
-        () -> o.putNull("fallback_reason"));
+    l.fallbackReason()
+        .ifPresentOrElse(m -> o.put("fallback_reason", m), () -> o.putNull("fallback_reason"));
     o.put("health_score", l.healthScore());
     ArrayNode issues = o.putArray("top_issues");
     for (LeadIssue i : l.topIssues()) {
-      issues.addObject().put("file", i.file()).put("line", i.line()).put("severity", i.severity())
-          .put("title", i.title()).put("perspective", i.perspective());
+      issues
+          .addObject()
+          .put("file", i.file())
+          .put("line", i.line())
+          .put("severity", i.severity())
+          .put("title", i.title())
+          .put("perspective", i.perspective());
     }
     ArrayNode actions = o.putArray("next_actions");
     l.nextActions().forEach(actions::add);
@@ -111,7 +118,8 @@ public final class ResultsJson {
       m.errors().forEach(errors::add);
     }
     ObjectNode ratios = o.putObject("ratios");
-    c.ratios().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
+    c.ratios().entrySet().stream()
+        .sorted(java.util.Map.Entry.comparingByKey())
         .forEach(e -> ratios.put(e.getKey(), r3(e.getValue())));
     return o;
   }

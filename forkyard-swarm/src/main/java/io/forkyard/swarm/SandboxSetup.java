@@ -16,8 +16,8 @@ import java.util.Map;
 
 /**
  * Turns a fresh sandbox into an analysis environment through the SDK only: tools from host-side
- * .debs, the target, the worker and the agent client, and finally the warm worker process.
- * Used for the base sandbox, and per agent in the no-snapshot comparison.
+ * .debs, the target, the worker and the agent client, and finally the warm worker process. Used for
+ * the base sandbox, and per agent in the no-snapshot comparison.
  */
 final class SandboxSetup {
   static final String ROOT = "/opt/forkyard-swarm";
@@ -57,59 +57,119 @@ final class SandboxSetup {
     long t = System.nanoTime();
     byte[] status = sandbox.readFile("/var/lib/dpkg/status");
     DebDownloader.Debs set = debs.resolve(status, TOOL_PACKAGES);
-    t = step(steps, listener, "tool packages resolved on the host: " + set.files().size()
-        + " .debs, " + mib(set.totalBytes()) + (set.fromCache() ? " (cached)" : " (downloaded)"),
-        "resolve_debs_s", t);
+    t =
+        step(
+            steps,
+            listener,
+            "tool packages resolved on the host: "
+                + set.files().size()
+                + " .debs, "
+                + mib(set.totalBytes())
+                + (set.fromCache() ? " (cached)" : " (downloaded)"),
+            "resolve_debs_s",
+            t);
     if (!set.files().isEmpty()) {
       for (Path deb : set.files()) {
         sandbox.writeFile(DEBS + "/" + deb.getFileName(), readAll(deb));
       }
       t = step(steps, listener, ".debs copied into the sandbox", "copy_debs_s", t);
       CommandResult r =
-          run(sandbox, Command.shell("dpkg -i " + DEBS + "/*.deb && rm -rf " + DEBS)
-              .withTimeout(INSTALL_TIMEOUT));
+          run(
+              sandbox,
+              Command.shell("dpkg -i " + DEBS + "/*.deb && rm -rf " + DEBS)
+                  .withTimeout(INSTALL_TIMEOUT));
       if (!r.succeeded()) {
-        throw new ForkyardException(ErrorCode.INTERNAL,
-            "installing bandit and radon inside the sandbox failed (dpkg exit " + r.exitCode()
-                + (r.timedOut() ? ", timed out" : "") + "):\n" + DebDownloader.tail(r.stderr() + r.stdout(), 3000));
+        throw new ForkyardException(
+            ErrorCode.INTERNAL,
+            "installing bandit and radon inside the sandbox failed (dpkg exit "
+                + r.exitCode()
+                + (r.timedOut() ? ", timed out" : "")
+                + "):\n"
+                + DebDownloader.tail(r.stderr() + r.stdout(), 3000));
       }
-      t = step(steps, listener, "bandit and radon installed with dpkg (no network)", "dpkg_install_s", t);
+      t =
+          step(
+              steps,
+              listener,
+              "bandit and radon installed with dpkg (no network)",
+              "dpkg_install_s",
+              t);
     }
     verifyTool(sandbox, "bandit", "/usr/bin/python3", "-m", "bandit", "--version");
     verifyTool(sandbox, "radon", "radon", "--version");
-    t = step(steps, listener, "tools verified: python3 -m bandit --version, radon --version",
-        "verify_tools_s", t);
+    t =
+        step(
+            steps,
+            listener,
+            "tools verified: python3 -m bandit --version, radon --version",
+            "verify_tools_s",
+            t);
     for (TargetFiles.TargetFile f : target.files()) {
       sandbox.writeFile(TARGET + "/" + f.path(), f.content());
     }
-    t = step(steps, listener, "target written: " + target.files().size() + " Python files ("
-        + target.skipped() + " other files skipped)", "write_target_s", t);
+    t =
+        step(
+            steps,
+            listener,
+            "target written: "
+                + target.files().size()
+                + " Python files ("
+                + target.skipped()
+                + " other files skipped)",
+            "write_target_s",
+            t);
     sandbox.writeFile(WORKER, TargetFiles.resourceBytes("/io/forkyard/swarm/worker/worker.py"));
     sandbox.writeFile(CLIENT, TargetFiles.resourceBytes("/io/forkyard/swarm/worker/client.py"));
     for (var e : scripts.entrySet()) {
       sandbox.writeFile(PERSPECTIVES + "/" + e.getKey() + ".py", readAll(e.getValue()));
     }
     run(sandbox, Command.of("mkdir", "-p", RUN, PERSPECTIVES));
-    step(steps, listener, "worker, client and " + scripts.size() + " perspective scripts written",
-        "write_worker_s", t);
+    step(
+        steps,
+        listener,
+        "worker, client and " + scripts.size() + " perspective scripts written",
+        "write_worker_s",
+        t);
     return steps;
   }
 
   /**
-   * Starts the worker in the background and waits until it answers: it has then imported
-   * bandit and radon and parsed the target. Returns the perspectives it serves.
+   * Starts the worker in the background and waits until it answers: it has then imported bandit and
+   * radon and parsed the target. Returns the perspectives it serves.
    */
   static String startWorker(Sandbox sandbox) {
-    CommandResult start = run(sandbox, Command.shell(
-        "cd " + ROOT + " && setsid /usr/bin/python3 " + WORKER + " serve --socket " + RUN
-            + "/worker.sock --target " + TARGET + " --perspectives " + PERSPECTIVES
-            + " </dev/null >" + RUN + "/worker.log 2>&1 &").withTimeout(Duration.ofSeconds(30)));
+    CommandResult start =
+        run(
+            sandbox,
+            Command.shell(
+                    "cd "
+                        + ROOT
+                        + " && setsid /usr/bin/python3 "
+                        + WORKER
+                        + " serve --socket "
+                        + RUN
+                        + "/worker.sock --target "
+                        + TARGET
+                        + " --perspectives "
+                        + PERSPECTIVES
+                        + " </dev/null >"
+                        + RUN
+                        + "/worker.log 2>&1 &")
+                .withTimeout(Duration.ofSeconds(30)));
     if (!start.succeeded()) {
-      throw new ForkyardException(ErrorCode.INTERNAL,
-          "could not start the analysis worker: " + start.stderr());
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "could not start the analysis worker: " + start.stderr());
     }
-    CommandResult ping = run(sandbox, Command.of("/usr/bin/python3", "-S", CLIENT, "--ping",
-        Long.toString(WORKER_START_TIMEOUT.toSeconds())).withTimeout(WORKER_START_TIMEOUT.plusSeconds(10)));
+    CommandResult ping =
+        run(
+            sandbox,
+            Command.of(
+                    "/usr/bin/python3",
+                    "-S",
+                    CLIENT,
+                    "--ping",
+                    Long.toString(WORKER_START_TIMEOUT.toSeconds()))
+                .withTimeout(WORKER_START_TIMEOUT.plusSeconds(10)));
     if (!ping.succeeded()) {
       String log = "";
       try {
@@ -117,8 +177,11 @@ final class SandboxSetup {
       } catch (ForkyardException ignored) {
         // no log: the worker never started
       }
-      throw new ForkyardException(ErrorCode.INTERNAL,
-          "the analysis worker did not come up: " + ping.stderr().strip() + "\nworker log:\n"
+      throw new ForkyardException(
+          ErrorCode.INTERNAL,
+          "the analysis worker did not come up: "
+              + ping.stderr().strip()
+              + "\nworker log:\n"
               + DebDownloader.tail(log, 3000));
     }
     return ping.stdout().strip();
@@ -127,9 +190,15 @@ final class SandboxSetup {
   private static void verifyTool(Sandbox sandbox, String tool, String... argv) {
     CommandResult r = run(sandbox, Command.of(argv).withTimeout(Duration.ofSeconds(60)));
     if (!r.succeeded()) {
-      throw new ForkyardException(ErrorCode.INTERNAL,
-          tool + " does not run inside the sandbox (`" + String.join(" ", argv) + "` exit "
-              + r.exitCode() + "): " + DebDownloader.tail(r.stderr() + r.stdout(), 2000));
+      throw new ForkyardException(
+          ErrorCode.INTERNAL,
+          tool
+              + " does not run inside the sandbox (`"
+              + String.join(" ", argv)
+              + "` exit "
+              + r.exitCode()
+              + "): "
+              + DebDownloader.tail(r.stderr() + r.stdout(), 2000));
     }
   }
 
@@ -137,8 +206,12 @@ final class SandboxSetup {
     return sandbox.run(command.withEnv(ENV));
   }
 
-  private static long step(Map<String, Double> steps, StepListener listener, String message,
-      String key, long startNanos) {
+  private static long step(
+      Map<String, Double> steps,
+      StepListener listener,
+      String message,
+      String key,
+      long startNanos) {
     long now = System.nanoTime();
     Duration took = Duration.ofNanos(now - startNanos);
     steps.put(key, took.toNanos() / 1e9);

@@ -31,9 +31,9 @@ import java.util.function.IntFunction;
 
 /**
  * The swarm job: base snapshot → N forks → sequential baseline → parallel swarm → lead, and
- * optionally the no-snapshot / FILESYSTEM / MEMORY comparison. Uses only the {@link Sandboxes}
- * SDK, so it runs embedded or against a daemon. Every sandbox it creates is terminated when the
- * run ends, fails or the JVM is interrupted (Ctrl-C).
+ * optionally the no-snapshot / FILESYSTEM / MEMORY comparison. Uses only the {@link Sandboxes} SDK,
+ * so it runs embedded or against a daemon. Every sandbox it creates is terminated when the run
+ * ends, fails or the JVM is interrupted (Ctrl-C).
  *
  * <pre>{@code
  * SwarmReport report = Swarm.create(sandboxes, SwarmOptions.defaults()).run(listener);
@@ -76,7 +76,9 @@ public final class Swarm {
     if (leadOverride != null) {
       return leadOverride;
     }
-    return OpenAiLead.Config.resolve(options, env).<Lead>map(OpenAiLead::new).orElseGet(OfflineLead::new);
+    return OpenAiLead.Config.resolve(options, env)
+        .<Lead>map(OpenAiLead::new)
+        .orElseGet(OfflineLead::new);
   }
 
   /** Runs the whole job and writes the results file. */
@@ -89,8 +91,7 @@ public final class Swarm {
           "--compare builds its own base (it needs a FILESYSTEM and a MEMORY snapshot of it);"
               + " drop --snapshot");
     }
-    TargetFiles target =
-        options.target().map(TargetFiles::load).orElseGet(TargetFiles::sample);
+    TargetFiles target = options.target().map(TargetFiles::load).orElseGet(TargetFiles::sample);
     Lead lead = lead();
     SandboxSetup setup =
         new SandboxSetup(target, scripts, new DebDownloader(options.debCacheDir()));
@@ -128,58 +129,81 @@ public final class Swarm {
       SnapshotInfo info = sandboxes.snapshot(memory);
       if (info.status() != SnapshotStatus.COMPLETED || info.type() != SnapshotType.MEMORY) {
         throw new InvalidRequestException(
-            "snapshot " + memory + " is " + info.type() + " " + info.status()
+            "snapshot "
+                + memory
+                + " is "
+                + info.type()
+                + " "
+                + info.status()
                 + "; the swarm needs a COMPLETED MEMORY snapshot made by an earlier swarm run");
       }
       listener.phaseStarted(SwarmPhase.BASE_SNAPSHOT, "reusing snapshot " + memory);
       listener.phaseFinished(SwarmPhase.BASE_SNAPSHOT, Duration.ZERO, "skipped: reusing " + memory);
     } else {
-      listener.phaseStarted(SwarmPhase.BASE_SNAPSHOT,
-          "base sandbox from image '" + options.image() + "', " + target.files().size()
-              + " Python files from " + target.description());
+      listener.phaseStarted(
+          SwarmPhase.BASE_SNAPSHOT,
+          "base sandbox from image '"
+              + options.image()
+              + "', "
+              + target.files().size()
+              + " Python files from "
+              + target.description());
       long t0 = System.nanoTime();
-      Sandbox base = track(sandboxes.create(SandboxSpec.builder()
-          .image(options.image())
-          .resources(options.resources())
-          .timeoutSecs(3600)
-          .label(LABEL, "base")
-          .build()));
+      Sandbox base =
+          track(
+              sandboxes.create(
+                  SandboxSpec.builder()
+                      .image(options.image())
+                      .resources(options.resources())
+                      .timeoutSecs(3600)
+                      .label(LABEL, "base")
+                      .build()));
       try {
         steps.put("create_sandbox_s", AgentRun.secondsSince(t0));
-        listener.step(SwarmPhase.BASE_SNAPSHOT, "base sandbox " + base.id() + " running",
+        listener.step(
+            SwarmPhase.BASE_SNAPSHOT,
+            "base sandbox " + base.id() + " running",
             Duration.ofNanos(System.nanoTime() - t0));
         steps.putAll(setup.install(base, (m, d) -> listener.step(SwarmPhase.BASE_SNAPSHOT, m, d)));
         long tw = System.nanoTime();
         String served = SandboxSetup.startWorker(base);
         steps.put("start_worker_s", AgentRun.secondsSince(tw));
-        listener.step(SwarmPhase.BASE_SNAPSHOT,
+        listener.step(
+            SwarmPhase.BASE_SNAPSHOT,
             "warm worker up (bandit, radon imported; target parsed), perspectives " + served,
             Duration.ofNanos(System.nanoTime() - tw));
         if (options.compare()) {
           long tf = System.nanoTime();
           filesystem = Optional.of(checkpoint(base, CheckpointOptions.FILESYSTEM));
           fsCheckpointS = AgentRun.secondsSince(tf);
-          listener.step(SwarmPhase.BASE_SNAPSHOT, "FILESYSTEM snapshot " + filesystem.get()
-              + " (for the comparison)", Duration.ofNanos(System.nanoTime() - tf));
+          listener.step(
+              SwarmPhase.BASE_SNAPSHOT,
+              "FILESYSTEM snapshot " + filesystem.get() + " (for the comparison)",
+              Duration.ofNanos(System.nanoTime() - tf));
         }
         long tc = System.nanoTime();
         memory = checkpoint(base, CheckpointOptions.MEMORY.withStopAfter(true));
         memCheckpointS = AgentRun.secondsSince(tc);
         steps.put("memory_checkpoint_s", memCheckpointS);
-        listener.step(SwarmPhase.BASE_SNAPSHOT, "MEMORY snapshot " + memory,
+        listener.step(
+            SwarmPhase.BASE_SNAPSHOT,
+            "MEMORY snapshot " + memory,
             Duration.ofNanos(System.nanoTime() - tc));
       } finally {
         terminate(base.id());
       }
       setupS = AgentRun.secondsSince(t0);
-      listener.phaseFinished(SwarmPhase.BASE_SNAPSHOT, Duration.ofNanos(System.nanoTime() - t0),
+      listener.phaseFinished(
+          SwarmPhase.BASE_SNAPSHOT,
+          Duration.ofNanos(System.nanoTime() - t0),
           "snapshot " + memory + " ready");
     }
-    SandboxSpec forkSpec = SandboxSpec.builder()
-        .snapshot(memory)
-        .timeoutSecs(Math.max(900, options.agentTimeout().toSeconds() * 4))
-        .label(LABEL, "agent")
-        .build();
+    SandboxSpec forkSpec =
+        SandboxSpec.builder()
+            .snapshot(memory)
+            .timeoutSecs(Math.max(900, options.agentTimeout().toSeconds() * 4))
+            .label(LABEL, "agent")
+            .build();
 
     // ---- phase 2
     listener.phaseStarted(SwarmPhase.FORK, "forking " + n + " agents from " + memory);
@@ -203,15 +227,18 @@ public final class Swarm {
       forkTimes.add(fr == null ? 0.0 : fr.duration().toNanos() / 1e9);
     }
     long okForks = agentBox.stream().filter(Optional::isPresent).count();
-    listener.phaseFinished(SwarmPhase.FORK, Duration.ofNanos(System.nanoTime() - tf0),
+    listener.phaseFinished(
+        SwarmPhase.FORK,
+        Duration.ofNanos(System.nanoTime() - tf0),
         okForks + " of " + n + " forks running");
     if (okForks == 0) {
-      throw new ForkyardException(ErrorCode.INTERNAL,
-          "no agent could be forked from " + memory + ": " + forkErrors.get(0));
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "no agent could be forked from " + memory + ": " + forkErrors.get(0));
     }
 
     // ---- phase 3: each agent alone on a fresh fork, one after another
-    listener.phaseStarted(SwarmPhase.SEQUENTIAL, n + " agents one after another, each on a fresh fork");
+    listener.phaseStarted(
+        SwarmPhase.SEQUENTIAL, n + " agents one after another, each on a fresh fork");
     long ts0 = System.nanoTime();
     double[] seqFork = new double[n];
     double[] seqExec = new double[n];
@@ -236,24 +263,35 @@ public final class Swarm {
       listener.agentFinished(SwarmPhase.SEQUENTIAL, row(i, p, Optional.empty(), o, seqFork[i]));
     }
     double sequentialTotal = AgentRun.secondsSince(ts0);
-    listener.phaseFinished(SwarmPhase.SEQUENTIAL, Duration.ofNanos(System.nanoTime() - ts0),
+    listener.phaseFinished(
+        SwarmPhase.SEQUENTIAL,
+        Duration.ofNanos(System.nanoTime() - ts0),
         String.format(Locale.ROOT, "%.2f s in all", sequentialTotal));
 
     // ---- phase 4
     listener.phaseStarted(SwarmPhase.PARALLEL, okForks + " agents at once");
     List<AgentResult> rows = new ArrayList<>();
     double[] parallelRun = {0};
-    List<AgentRun.Outcome> outcomes = runConcurrently(n, i -> {
-      Optional<SandboxId> box = agentBox.get(i);
-      if (box.isEmpty()) {
-        return AgentRun.Outcome.failed(forkErrors.get(i), 0);
-      }
-      return AgentRun.run(sandboxes, box.get(), perspectives.get(i), options.agentTimeout());
-    }, parallelRun, (i, o) -> listener.agentFinished(SwarmPhase.PARALLEL,
-        row(i, perspectives.get(i), agentBox.get(i), o, forkTimes.get(i))));
+    List<AgentRun.Outcome> outcomes =
+        runConcurrently(
+            n,
+            i -> {
+              Optional<SandboxId> box = agentBox.get(i);
+              if (box.isEmpty()) {
+                return AgentRun.Outcome.failed(forkErrors.get(i), 0);
+              }
+              return AgentRun.run(
+                  sandboxes, box.get(), perspectives.get(i), options.agentTimeout());
+            },
+            parallelRun,
+            (i, o) ->
+                listener.agentFinished(
+                    SwarmPhase.PARALLEL,
+                    row(i, perspectives.get(i), agentBox.get(i), o, forkTimes.get(i))));
     for (int i = 0; i < n; i++) {
-      rows.add(row(i, perspectives.get(i), agentBox.get(i), outcomes.get(i), forkTimes.get(i))
-          .withSequential(seqFork[i], seqExec[i]));
+      rows.add(
+          row(i, perspectives.get(i), agentBox.get(i), outcomes.get(i), forkTimes.get(i))
+              .withSequential(seqFork[i], seqExec[i]));
     }
     for (Optional<SandboxId> box : agentBox) {
       box.ifPresent(this::terminate);
@@ -264,15 +302,30 @@ public final class Swarm {
     int cores = Runtime.getRuntime().availableProcessors();
     double coresEff = speedup / Math.max(1, Math.min(n, cores)) * 100;
     long failed = rows.stream().filter(r -> !r.ok()).count();
-    listener.phaseFinished(SwarmPhase.PARALLEL,
+    listener.phaseFinished(
+        SwarmPhase.PARALLEL,
         Duration.ofNanos((long) (parallelRun[0] * 1e9)),
-        String.format(Locale.ROOT, "%.2f s run (+%.2f s forks), speedup %.2fx, %d failed",
-            parallelRun[0], forkWall, speedup, failed));
+        String.format(
+            Locale.ROOT,
+            "%.2f s run (+%.2f s forks), speedup %.2fx, %d failed",
+            parallelRun[0],
+            forkWall,
+            speedup,
+            failed));
 
     // ---- phase 5
     double meanFork = forkTimes.stream().mapToDouble(Double::doubleValue).average().orElse(0);
-    LeadInput leadInput = new LeadInput(target.description(), rows, setupS, meanFork,
-        sequentialTotal, parallelTotal, speedup, efficiency, cores);
+    LeadInput leadInput =
+        new LeadInput(
+            target.description(),
+            rows,
+            setupS,
+            meanFork,
+            sequentialTotal,
+            parallelTotal,
+            speedup,
+            efficiency,
+            cores);
     listener.phaseStarted(SwarmPhase.LEAD, lead.kind() + " lead reads " + n + " reports");
     long tl = System.nanoTime();
     LeadReport verdict;
@@ -283,52 +336,110 @@ public final class Swarm {
       listener.warning(reason + "; falling back to the offline lead");
       verdict = new OfflineLead().aggregate(leadInput).withFallback(reason);
     }
-    listener.phaseFinished(SwarmPhase.LEAD, Duration.ofNanos(System.nanoTime() - tl),
+    listener.phaseFinished(
+        SwarmPhase.LEAD,
+        Duration.ofNanos(System.nanoTime() - tl),
         "health " + verdict.healthScore() + "/100 from the " + verdict.kind() + " lead");
 
     // ---- comparison
     Optional<CompareReport> compare = Optional.empty();
     if (options.compare()) {
-      compare = Optional.of(compare(listener, perspectives, setup, setupS, filesystem.get(),
-          fsCheckpointS, memory, memCheckpointS));
+      compare =
+          Optional.of(
+              compare(
+                  listener,
+                  perspectives,
+                  setup,
+                  setupS,
+                  filesystem.get(),
+                  fsCheckpointS,
+                  memory,
+                  memCheckpointS));
       try {
         sandboxes.deleteSnapshot(filesystem.get());
       } catch (ForkyardException e) {
-        listener.warning("could not delete the comparison's FILESYSTEM snapshot: " + e.getMessage());
+        listener.warning(
+            "could not delete the comparison's FILESYSTEM snapshot: " + e.getMessage());
       }
     }
-    SwarmReport report = new SwarmReport(target.description(), target.files().size(),
-        target.skipped(), memory.value(), reused, setupS, steps, rows, forkWall, sequentialTotal,
-        parallelRun[0], parallelTotal, speedup, efficiency, cores, coresEff, verdict, compare,
-        options.resultsPath());
+    SwarmReport report =
+        new SwarmReport(
+            target.description(),
+            target.files().size(),
+            target.skipped(),
+            memory.value(),
+            reused,
+            setupS,
+            steps,
+            rows,
+            forkWall,
+            sequentialTotal,
+            parallelRun[0],
+            parallelTotal,
+            speedup,
+            efficiency,
+            cores,
+            coresEff,
+            verdict,
+            compare,
+            options.resultsPath());
     ResultsJson.write(report, options.resultsPath());
     return report;
   }
 
-  private CompareReport compare(SwarmListener listener, List<String> perspectives,
-      SandboxSetup setup, double baseSetupS, SnapshotId fs, double fsCheckpointS, SnapshotId mem,
+  private CompareReport compare(
+      SwarmListener listener,
+      List<String> perspectives,
+      SandboxSetup setup,
+      double baseSetupS,
+      SnapshotId fs,
+      double fsCheckpointS,
+      SnapshotId mem,
       double memCheckpointS) {
     int n = perspectives.size();
-    listener.phaseStarted(SwarmPhase.COMPARE, n + " agents three ways: memory snapshot, "
-        + "filesystem snapshot, no snapshot");
+    listener.phaseStarted(
+        SwarmPhase.COMPARE,
+        n + " agents three ways: memory snapshot, " + "filesystem snapshot, no snapshot");
     long t0 = System.nanoTime();
     List<CompareReport.Mode> modes = new ArrayList<>();
     SandboxSpec memSpec =
         SandboxSpec.builder().snapshot(mem).timeoutSecs(1800).label(LABEL, "compare").build();
     SandboxSpec fsSpec =
         SandboxSpec.builder().snapshot(fs).timeoutSecs(1800).label(LABEL, "compare").build();
-    SandboxSpec imageSpec = SandboxSpec.builder().image(options.image())
-        .resources(options.resources()).timeoutSecs(1800).label(LABEL, "compare").build();
-    modes.add(compareMode(listener, "memory_snapshot", perspectives, memCheckpointS,
-        () -> sandboxes.create(memSpec), box -> {}));
-    modes.add(compareMode(listener, "filesystem_snapshot", perspectives, fsCheckpointS,
-        () -> sandboxes.create(fsSpec), SandboxSetup::startWorker));
-    modes.add(compareMode(listener, "no_snapshot", perspectives, 0,
-        () -> sandboxes.create(imageSpec),
-        box -> {
-          setup.install(box, (m, d) -> {});
-          SandboxSetup.startWorker(box);
-        }));
+    SandboxSpec imageSpec =
+        SandboxSpec.builder()
+            .image(options.image())
+            .resources(options.resources())
+            .timeoutSecs(1800)
+            .label(LABEL, "compare")
+            .build();
+    modes.add(
+        compareMode(
+            listener,
+            "memory_snapshot",
+            perspectives,
+            memCheckpointS,
+            () -> sandboxes.create(memSpec),
+            box -> {}));
+    modes.add(
+        compareMode(
+            listener,
+            "filesystem_snapshot",
+            perspectives,
+            fsCheckpointS,
+            () -> sandboxes.create(fsSpec),
+            SandboxSetup::startWorker));
+    modes.add(
+        compareMode(
+            listener,
+            "no_snapshot",
+            perspectives,
+            0,
+            () -> sandboxes.create(imageSpec),
+            box -> {
+              setup.install(box, (m, d) -> {});
+              SandboxSetup.startWorker(box);
+            }));
     Map<String, Double> ratios = new LinkedHashMap<>();
     CompareReport.Mode m = modes.get(0);
     CompareReport.Mode f = modes.get(1);
@@ -338,9 +449,15 @@ public final class Swarm {
     ratios.put("no_snapshot_vs_filesystem_wall", ratio(a.wallS(), f.wallS()));
     ratios.put("no_snapshot_vs_memory_setup", ratio(a.setupOverheadS(), m.setupOverheadS()));
     ratios.put("filesystem_vs_memory_setup", ratio(f.setupOverheadS(), m.setupOverheadS()));
-    listener.phaseFinished(SwarmPhase.COMPARE, Duration.ofNanos(System.nanoTime() - t0),
-        String.format(Locale.ROOT, "wall: memory %.2f s, filesystem %.2f s, no snapshot %.2f s",
-            m.wallS(), f.wallS(), a.wallS()));
+    listener.phaseFinished(
+        SwarmPhase.COMPARE,
+        Duration.ofNanos(System.nanoTime() - t0),
+        String.format(
+            Locale.ROOT,
+            "wall: memory %.2f s, filesystem %.2f s, no snapshot %.2f s",
+            m.wallS(),
+            f.wallS(),
+            a.wallS()));
     return new CompareReport(n, baseSetupS, modes, ratios);
   }
 
@@ -352,45 +469,77 @@ public final class Swarm {
     Sandbox create();
   }
 
-  private CompareReport.Mode compareMode(SwarmListener listener, String name,
-      List<String> perspectives, double checkpointS, Create create, Prepare prepare) {
+  private CompareReport.Mode compareMode(
+      SwarmListener listener,
+      String name,
+      List<String> perspectives,
+      double checkpointS,
+      Create create,
+      Prepare prepare) {
     int n = perspectives.size();
     double[] setupS = new double[n];
     double[] readyAt = new double[n];
     double[] wall = {0};
     long[] modeStart = {0};
-    List<AgentRun.Outcome> outcomes = runConcurrently(n, i -> {
-      long t = System.nanoTime();
-      Sandbox box = null;
-      try {
-        box = track(create.create());
-        prepare.prepare(box);
-        setupS[i] = AgentRun.secondsSince(t);
-        readyAt[i] = (System.nanoTime() - modeStart[0]) / 1e9;
-        return AgentRun.run(sandboxes, box.id(), perspectives.get(i), options.agentTimeout());
-      } catch (RuntimeException e) {
-        setupS[i] = AgentRun.secondsSince(t);
-        readyAt[i] = (System.nanoTime() - modeStart[0]) / 1e9;
-        return AgentRun.Outcome.failed("setup failed: " + e.getMessage(), 0);
-      } finally {
-        if (box != null) {
-          terminate(box.id());
-        }
-      }
-    }, wall, (i, o) -> {}, modeStart);
+    List<AgentRun.Outcome> outcomes =
+        runConcurrently(
+            n,
+            i -> {
+              long t = System.nanoTime();
+              Sandbox box = null;
+              try {
+                box = track(create.create());
+                prepare.prepare(box);
+                setupS[i] = AgentRun.secondsSince(t);
+                readyAt[i] = (System.nanoTime() - modeStart[0]) / 1e9;
+                return AgentRun.run(
+                    sandboxes, box.id(), perspectives.get(i), options.agentTimeout());
+              } catch (RuntimeException e) {
+                setupS[i] = AgentRun.secondsSince(t);
+                readyAt[i] = (System.nanoTime() - modeStart[0]) / 1e9;
+                return AgentRun.Outcome.failed("setup failed: " + e.getMessage(), 0);
+              } finally {
+                if (box != null) {
+                  terminate(box.id());
+                }
+              }
+            },
+            wall,
+            (i, o) -> {},
+            modeStart);
     List<String> errors = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       outcomes.get(i).error().ifPresent(e -> errors.add(e));
     }
     double setupMean = java.util.Arrays.stream(setupS).average().orElse(0);
     double setupWall = java.util.Arrays.stream(readyAt).max().orElse(0);
-    double analysisMean = outcomes.stream().filter(o -> o.error().isEmpty())
-        .mapToDouble(AgentRun.Outcome::seconds).average().orElse(0);
-    CompareReport.Mode mode = new CompareReport.Mode(name, wall[0], setupMean, setupWall,
-        analysisMean, checkpointS, errors.size(), errors.stream().limit(5).toList());
-    listener.step(SwarmPhase.COMPARE, String.format(Locale.ROOT,
-        "%-20s wall %.2f s, setup %.2f s per agent (all ready after %.2f s), %d failed", name,
-        mode.wallS(), setupMean, setupWall, errors.size()), Duration.ofNanos((long) (wall[0] * 1e9)));
+    double analysisMean =
+        outcomes.stream()
+            .filter(o -> o.error().isEmpty())
+            .mapToDouble(AgentRun.Outcome::seconds)
+            .average()
+            .orElse(0);
+    CompareReport.Mode mode =
+        new CompareReport.Mode(
+            name,
+            wall[0],
+            setupMean,
+            setupWall,
+            analysisMean,
+            checkpointS,
+            errors.size(),
+            errors.stream().limit(5).toList());
+    listener.step(
+        SwarmPhase.COMPARE,
+        String.format(
+            Locale.ROOT,
+            "%-20s wall %.2f s, setup %.2f s per agent (all ready after %.2f s), %d failed",
+            name,
+            mode.wallS(),
+            setupMean,
+            setupWall,
+            errors.size()),
+        Duration.ofNanos((long) (wall[0] * 1e9)));
     return mode;
   }
 
@@ -402,30 +551,32 @@ public final class Swarm {
     void done(int index, AgentRun.Outcome outcome);
   }
 
-  private List<AgentRun.Outcome> runConcurrently(int n, IntFunction<AgentRun.Outcome> work,
-      double[] wallOut, Done done) {
+  private List<AgentRun.Outcome> runConcurrently(
+      int n, IntFunction<AgentRun.Outcome> work, double[] wallOut, Done done) {
     return runConcurrently(n, work, wallOut, done, new long[1]);
   }
 
   /** Runs n tasks on virtual threads released together; wallOut gets first start to last end. */
-  private List<AgentRun.Outcome> runConcurrently(int n, IntFunction<AgentRun.Outcome> work,
-      double[] wallOut, Done done, long[] startOut) {
+  private List<AgentRun.Outcome> runConcurrently(
+      int n, IntFunction<AgentRun.Outcome> work, double[] wallOut, Done done, long[] startOut) {
     CountDownLatch go = new CountDownLatch(1);
     List<Future<AgentRun.Outcome>> futures = new ArrayList<>();
     try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
       for (int i = 0; i < n; i++) {
         int index = i;
-        futures.add(pool.submit(() -> {
-          go.await();
-          AgentRun.Outcome o;
-          try {
-            o = work.apply(index);
-          } catch (RuntimeException e) {
-            o = AgentRun.Outcome.failed("agent error: " + e.getMessage(), 0);
-          }
-          done.done(index, o);
-          return o;
-        }));
+        futures.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  AgentRun.Outcome o;
+                  try {
+                    o = work.apply(index);
+                  } catch (RuntimeException e) {
+                    o = AgentRun.Outcome.failed("agent error: " + e.getMessage(), 0);
+                  }
+                  done.done(index, o);
+                  return o;
+                }));
       }
       startOut[0] = System.nanoTime();
       go.countDown();
@@ -445,24 +596,42 @@ public final class Swarm {
     }
   }
 
-  private static AgentResult row(int i, String perspective, Optional<SandboxId> box,
-      AgentRun.Outcome o, double forkS) {
-    return new AgentResult(i + 1, perspective, box.map(SandboxId::value), o.score(), o.finding(),
-        o.details(), forkS, o.seconds(), 0, 0, o.error());
+  private static AgentResult row(
+      int i, String perspective, Optional<SandboxId> box, AgentRun.Outcome o, double forkS) {
+    return new AgentResult(
+        i + 1,
+        perspective,
+        box.map(SandboxId::value),
+        o.score(),
+        o.finding(),
+        o.details(),
+        forkS,
+        o.seconds(),
+        0,
+        0,
+        o.error());
   }
 
   private SnapshotId checkpoint(Sandbox base, CheckpointOptions how) {
     SnapshotInfo info;
     try {
-      info = sandboxes.checkpoint(base.id(),
-          new CheckpointOptions(how.type(), how.stopAfter(), Map.of(LABEL, "base")));
+      info =
+          sandboxes.checkpoint(
+              base.id(), new CheckpointOptions(how.type(), how.stopAfter(), Map.of(LABEL, "base")));
     } catch (ForkyardException e) {
-      throw new ForkyardException(e.code(),
-          how.type() + " checkpoint of the base sandbox failed: " + e.getMessage(), e);
+      throw new ForkyardException(
+          e.code(), how.type() + " checkpoint of the base sandbox failed: " + e.getMessage(), e);
     }
     if (info.status() != SnapshotStatus.COMPLETED) {
-      throw new ForkyardException(ErrorCode.INTERNAL, how.type() + " snapshot " + info.id()
-          + " of the base sandbox is " + info.status() + ": " + info.message());
+      throw new ForkyardException(
+          ErrorCode.INTERNAL,
+          how.type()
+              + " snapshot "
+              + info.id()
+              + " of the base sandbox is "
+              + info.status()
+              + ": "
+              + info.message());
     }
     return info.id();
   }

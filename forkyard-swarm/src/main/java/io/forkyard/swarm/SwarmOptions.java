@@ -12,8 +12,8 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * Everything a swarm run can be told. Build with {@link #builder()}; unset values take the
- * defaults named on the builder methods.
+ * Everything a swarm run can be told. Build with {@link #builder()}; unset values take the defaults
+ * named on the builder methods.
  *
  * @param agents how many agents (forks) run; perspectives repeat round-robin past their count
  * @param perspectives names, case-insensitive: built-ins or the stems of {@code perspectiveScripts}

@@ -16,8 +16,8 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * The code base copied into the base sandbox: Python files only. Everything else is counted
- * as skipped, so the user sees what was left out.
+ * The code base copied into the base sandbox: Python files only. Everything else is counted as
+ * skipped, so the user sees what was left out.
  *
  * @param description where the files came from (a path or "bundled sample")
  * @param files relative path (with '/') and content, sorted by path

@@ -8,15 +8,20 @@ import org.junit.jupiter.api.Test;
 
 class AgentRunTest {
   private static AgentRun.Outcome parse(int exit, String stdout, boolean timedOut) {
-    return AgentRun.parse("security",
+    return AgentRun.parse(
+        "security",
         new CommandResult(exit, stdout, "trace", timedOut, false, false, Duration.ZERO),
-        Duration.ofSeconds(5), 0.1);
+        Duration.ofSeconds(5),
+        0.1);
   }
 
   @Test
   void acceptsOneJsonLine() {
-    AgentRun.Outcome o = parse(0,
-        "{\"perspective\":\"security\",\"score\":40,\"finding\":\"f\",\"details\":{\"issues\":3}}\n", false);
+    AgentRun.Outcome o =
+        parse(
+            0,
+            "{\"perspective\":\"security\",\"score\":40,\"finding\":\"f\",\"details\":{\"issues\":3}}\n",
+            false);
     assertThat(o.error()).isEmpty();
     assertThat(o.score()).isEqualTo(40);
     assertThat(o.details()).containsEntry("issues", 3);
@@ -39,7 +44,13 @@ class AgentRunTest {
     assertThat(parse(0, "[1]\n", false).error().get()).contains("not a JSON object");
     assertThat(parse(0, "{\"score\":500,\"finding\":\"f\",\"details\":{}}", false).error().get())
         .contains("score");
-    assertThat(parse(0, "{\"score\":5,\"finding\":\"f\",\"details\":{},\"perspective\":\"tests\"}",
-        false).error().get()).contains("got tests");
+    assertThat(
+            parse(
+                    0,
+                    "{\"score\":5,\"finding\":\"f\",\"details\":{},\"perspective\":\"tests\"}",
+                    false)
+                .error()
+                .get())
+        .contains("got tests");
   }
 }

@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** Runs the worker and the real tools with the host's Debian python (bandit and radon installed). */
+/**
+ * Runs the worker and the real tools with the host's Debian python (bandit and radon installed).
+ */
 final class HostPython {
   static final String PYTHON = "/usr/bin/python3";
 
@@ -19,8 +21,10 @@ final class HostPython {
 
   static Path extractWorker(Path dir) throws IOException {
     Files.createDirectories(dir);
-    Files.write(dir.resolve("worker.py"), TargetFiles.resourceBytes("/io/forkyard/swarm/worker/worker.py"));
-    Files.write(dir.resolve("client.py"), TargetFiles.resourceBytes("/io/forkyard/swarm/worker/client.py"));
+    Files.write(
+        dir.resolve("worker.py"), TargetFiles.resourceBytes("/io/forkyard/swarm/worker/worker.py"));
+    Files.write(
+        dir.resolve("client.py"), TargetFiles.resourceBytes("/io/forkyard/swarm/worker/client.py"));
     return dir;
   }
 
@@ -56,7 +60,9 @@ final class HostPython {
         p.destroyForcibly();
         throw new AssertionError("timed out: " + cmd);
       }
-      return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+      return new Result(
+          p.exitValue(),
+          Files.readString(out, StandardCharsets.UTF_8),
           Files.readString(err, StandardCharsets.UTF_8));
     } finally {
       Files.deleteIfExists(out);

@@ -21,12 +21,31 @@ final class LeadFixtures {
     List<AgentResult> rows = new ArrayList<>();
     int id = 1;
     for (String p : Perspectives.BUILTIN) {
-      HostPython.Result r = HostPython.run(tmp, Map.of(), HostPython.PYTHON,
-          worker.resolve("worker.py").toString(), "run", p, "--target", target.toString());
+      HostPython.Result r =
+          HostPython.run(
+              tmp,
+              Map.of(),
+              HostPython.PYTHON,
+              worker.resolve("worker.py").toString(),
+              "run",
+              p,
+              "--target",
+              target.toString());
       JsonNode n = JSON.readTree(r.stdout());
       Map<String, Object> details = JSON.convertValue(n.get("details"), new TypeReference<>() {});
-      rows.add(new AgentResult(id++, p, Optional.of("sb-" + p), n.get("score").asInt(),
-          n.get("finding").asText(), details, 0.2, 0.3, 0.25, 0.3, Optional.empty()));
+      rows.add(
+          new AgentResult(
+              id++,
+              p,
+              Optional.of("sb-" + p),
+              n.get("score").asInt(),
+              n.get("finding").asText(),
+              details,
+              0.2,
+              0.3,
+              0.25,
+              0.3,
+              Optional.empty()));
     }
     return rows;
   }
@@ -36,7 +55,7 @@ final class LeadFixtures {
   }
 
   static AgentResult failed(int id, String perspective, String error) {
-    return new AgentResult(id, perspective, Optional.empty(), 0, "", Map.of(), 0.2, 0, 0, 0,
-        Optional.of(error));
+    return new AgentResult(
+        id, perspective, Optional.empty(), 0, "", Map.of(), 0.2, 0, 0, 0, Optional.of(error));
   }
 }

@@ -17,9 +17,10 @@ class OfflineLeadTest {
     LeadReport r = new OfflineLead().aggregate(LeadFixtures.input(agents));
     assertThat(r.kind()).isEqualTo("offline");
     assertThat(r.topIssues()).hasSize(3);
-    assertThat(r.topIssues()).extracting(i -> i.file() + ":" + i.line() + " " + i.severity())
-        .containsExactly("shop/backup.py:8 HIGH", "shop/calculator.py:10 HIGH",
-            "shop/calculator.py:6 MEDIUM");
+    assertThat(r.topIssues())
+        .extracting(i -> i.file() + ":" + i.line() + " " + i.severity())
+        .containsExactly(
+            "shop/backup.py:8 HIGH", "shop/calculator.py:10 HIGH", "shop/calculator.py:6 MEDIUM");
     assertThat(r.topIssues().get(0).title()).startsWith("B602");
     assertThat(r.nextActions().get(0)).contains("shop/backup.py:8", "shell=False");
     assertThat(r.nextActions()).anySatisfy(a -> assertThat(a).contains("untested modules"));
@@ -43,13 +44,15 @@ class OfflineLeadTest {
     assertThat(r.topIssues().get(0).file()).isEqualTo("shop/pricing.py");
     assertThat(r.topIssues().get(0).line()).isEqualTo(4);
     assertThat(r.topIssues().get(0).severity()).isEqualTo("MEDIUM");
-    assertThat(r.nextActions()).anySatisfy(a -> assertThat(a).contains("#1 (security)", "timed out"));
+    assertThat(r.nextActions())
+        .anySatisfy(a -> assertThat(a).contains("#1 (security)", "timed out"));
   }
 
   @Test
   void allFailedGivesZeroHealth() {
-    LeadReport r = new OfflineLead().aggregate(
-        LeadFixtures.input(List.of(LeadFixtures.failed(1, "security", "crash"))));
+    LeadReport r =
+        new OfflineLead()
+            .aggregate(LeadFixtures.input(List.of(LeadFixtures.failed(1, "security", "crash"))));
     assertThat(r.healthScore()).isZero();
     assertThat(r.topIssues()).isEmpty();
   }

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The LLM client against a local server speaking the chat-completions protocol. */
 class OpenAiLeadTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String VERDICT = """
+  private static final String VERDICT =
+      """
       {"health_score": 41, "top_issues": [
         {"file": "shop/backup.py", "line": 8, "severity": "HIGH", "title": "shell=True"},
         {"file": "shop/calculator.py", "line": 6, "severity": "medium", "title": "eval"},
@@ -47,12 +48,14 @@ class OpenAiLeadTest {
   @BeforeEach
   void start() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/v1/chat/completions", ex -> {
-      bodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-      auth.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
-      responder.respond(ex, calls.incrementAndGet());
-      ex.close();
-    });
+    server.createContext(
+        "/v1/chat/completions",
+        ex -> {
+          bodies.add(new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+          auth.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+          responder.respond(ex, calls.incrementAndGet());
+          ex.close();
+        });
     server.start();
   }
 
@@ -73,16 +76,30 @@ class OpenAiLeadTest {
   }
 
   private static String completion(String content) {
-    return JSON.createObjectNode().set("choices", JSON.createArrayNode().add(
-        JSON.createObjectNode().set("message",
-            JSON.createObjectNode().put("role", "assistant").put("content", content)))).toString();
+    return JSON.createObjectNode()
+        .set(
+            "choices",
+            JSON.createArrayNode()
+                .add(
+                    JSON.createObjectNode()
+                        .set(
+                            "message",
+                            JSON.createObjectNode()
+                                .put("role", "assistant")
+                                .put("content", content))))
+        .toString();
   }
 
   private OpenAiLead lead() {
-    return new OpenAiLead(new OpenAiLead.Config(
-        "http://127.0.0.1:" + server.getAddress().getPort() + "/v1", "test-model",
-        Optional.of("sk-test"), Duration.ofSeconds(2), Duration.ofSeconds(5), 3,
-        Duration.ofMillis(20)));
+    return new OpenAiLead(
+        new OpenAiLead.Config(
+            "http://127.0.0.1:" + server.getAddress().getPort() + "/v1",
+            "test-model",
+            Optional.of("sk-test"),
+            Duration.ofSeconds(2),
+            Duration.ofSeconds(5),
+            3,
+            Duration.ofMillis(20)));
   }
 
   private LeadInput input() throws Exception {
@@ -96,7 +113,9 @@ class OpenAiLeadTest {
     assertThat(r.kind()).isEqualTo("openai");
     assertThat(r.model()).hasValue("test-model");
     assertThat(r.healthScore()).isEqualTo(41);
-    assertThat(r.topIssues()).extracting(LeadIssue::severity).containsExactly("HIGH", "MEDIUM", "LOW");
+    assertThat(r.topIssues())
+        .extracting(LeadIssue::severity)
+        .containsExactly("HIGH", "MEDIUM", "LOW");
     assertThat(r.nextActions()).containsExactly("drop shell=True", "replace eval");
     assertThat(auth).containsExactly("Bearer sk-test");
     JsonNode req = JSON.readTree(bodies.get(0));
@@ -108,13 +127,14 @@ class OpenAiLeadTest {
 
   @Test
   void retries429HonouringRetryAfterThenSucceeds() throws Exception {
-    responder = (ex, n) -> {
-      if (n == 1) {
-        send(ex, 429, "{\"error\":{\"message\":\"slow down\"}}", Map.of("Retry-After", "0"));
-      } else {
-        send(ex, 200, completion(VERDICT), Map.of());
-      }
-    };
+    responder =
+        (ex, n) -> {
+          if (n == 1) {
+            send(ex, 429, "{\"error\":{\"message\":\"slow down\"}}", Map.of("Retry-After", "0"));
+          } else {
+            send(ex, 200, completion(VERDICT), Map.of());
+          }
+        };
     assertThat(lead().aggregate(input()).healthScore()).isEqualTo(41);
     assertThat(calls.get()).isEqualTo(2);
   }
@@ -140,7 +160,8 @@ class OpenAiLeadTest {
   @Test
   void malformedBodiesAreLeadErrors() throws Exception {
     responder = (ex, n) -> send(ex, 200, "<html>proxy error</html>", Map.of());
-    assertThatThrownBy(() -> lead().aggregate(input())).isInstanceOf(LeadException.class)
+    assertThatThrownBy(() -> lead().aggregate(input()))
+        .isInstanceOf(LeadException.class)
         .hasMessageContaining("not JSON");
     responder = (ex, n) -> send(ex, 200, "{\"choices\":[]}", Map.of());
     assertThatThrownBy(() -> lead().aggregate(input())).hasMessageContaining("choices[0]");
@@ -162,15 +183,20 @@ class OpenAiLeadTest {
   void configComesFromOptionsThenEnvironment() {
     SwarmOptions none = SwarmOptions.defaults();
     assertThat(OpenAiLead.Config.resolve(none, Map.of())).isEmpty();
-    OpenAiLead.Config c = OpenAiLead.Config.resolve(none,
-        Map.of("OPENAI_API_KEY", "k", "OPENAI_MODEL", "m")).orElseThrow();
+    OpenAiLead.Config c =
+        OpenAiLead.Config.resolve(none, Map.of("OPENAI_API_KEY", "k", "OPENAI_MODEL", "m"))
+            .orElseThrow();
     assertThat(c.baseUrl()).isEqualTo(OpenAiLead.DEFAULT_BASE_URL);
     assertThat(c.model()).isEqualTo("m");
-    OpenAiLead.Config local = OpenAiLead.Config.resolve(
-        SwarmOptions.builder().llmBaseUrl("http://127.0.0.1:11434/v1/").build(), Map.of()).orElseThrow();
+    OpenAiLead.Config local =
+        OpenAiLead.Config.resolve(
+                SwarmOptions.builder().llmBaseUrl("http://127.0.0.1:11434/v1/").build(), Map.of())
+            .orElseThrow();
     assertThat(local.apiKey()).isEmpty();
     assertThat(local.baseUrl()).isEqualTo("http://127.0.0.1:11434/v1");
-    assertThat(OpenAiLead.Config.resolve(SwarmOptions.builder().offlineLead(true).build(),
-        Map.of("OPENAI_API_KEY", "k"))).isEmpty();
+    assertThat(
+            OpenAiLead.Config.resolve(
+                SwarmOptions.builder().offlineLead(true).build(), Map.of("OPENAI_API_KEY", "k")))
+        .isEmpty();
   }
 }

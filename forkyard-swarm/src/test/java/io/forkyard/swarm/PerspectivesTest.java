@@ -17,8 +17,9 @@ class PerspectivesTest {
 
   @Test
   void repeatsRoundRobinPastTheirCount() {
-    assertThat(Perspectives.assign(Perspectives.BUILTIN, 7)).containsExactly("security",
-        "complexity", "docstrings", "tests", "structure", "security", "complexity");
+    assertThat(Perspectives.assign(Perspectives.BUILTIN, 7))
+        .containsExactly(
+            "security", "complexity", "docstrings", "tests", "structure", "security", "complexity");
     assertThat(Perspectives.assign(List.of("Security"), 2)).containsExactly("security", "security");
   }
 
@@ -50,12 +51,21 @@ class PerspectivesTest {
   /** Unknown names are refused before the swarm touches the SDK at all. */
   @Test
   void rejectsUnknownPerspectiveBeforeAnySandbox() {
-    Sandboxes untouchable = (Sandboxes) Proxy.newProxyInstance(getClass().getClassLoader(),
-        new Class<?>[] {Sandboxes.class}, (p, m, a) -> {
-          throw new AssertionError("SDK called: " + m.getName());
-        });
-    Swarm swarm = Swarm.create(untouchable,
-        SwarmOptions.builder().perspectives(List.of("security", "astrology")).offlineLead(true).build());
+    Sandboxes untouchable =
+        (Sandboxes)
+            Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {Sandboxes.class},
+                (p, m, a) -> {
+                  throw new AssertionError("SDK called: " + m.getName());
+                });
+    Swarm swarm =
+        Swarm.create(
+            untouchable,
+            SwarmOptions.builder()
+                .perspectives(List.of("security", "astrology"))
+                .offlineLead(true)
+                .build());
     assertThatThrownBy(() -> swarm.run(SwarmListener.NONE))
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("astrology");
@@ -77,7 +87,8 @@ class PerspectivesTest {
   void sampleSkipsTheReadme() {
     TargetFiles sample = TargetFiles.sample();
     assertThat(sample.skipped()).isEqualTo(1);
-    assertThat(sample.files()).extracting(TargetFiles.TargetFile::path)
+    assertThat(sample.files())
+        .extracting(TargetFiles.TargetFile::path)
         .contains("shop/backup.py", "tests/test_utils.py");
   }
 

@@ -22,9 +22,26 @@ class ResultsJsonTest {
     List<AgentResult> agents = new ArrayList<>(LeadFixtures.sampleAgents(tmp));
     agents.add(LeadFixtures.failed(6, "security", "timed out after 60 s"));
     LeadReport lead = new OfflineLead().aggregate(LeadFixtures.input(agents));
-    return new SwarmReport("bundled sample", 8, 1, "snap-0123456789ab", false, 42.5,
-        Map.of("dpkg_install_s", 20.0), agents, 0.6, 4.2, 1.4, 2.0, 2.1, 35.0, 2, 105.0, lead,
-        compare, tmp.resolve("out/benchmark_results.json"));
+    return new SwarmReport(
+        "bundled sample",
+        8,
+        1,
+        "snap-0123456789ab",
+        false,
+        42.5,
+        Map.of("dpkg_install_s", 20.0),
+        agents,
+        0.6,
+        4.2,
+        1.4,
+        2.0,
+        2.1,
+        35.0,
+        2,
+        105.0,
+        lead,
+        compare,
+        tmp.resolve("out/benchmark_results.json"));
   }
 
   @Test
@@ -33,8 +50,15 @@ class ResultsJsonTest {
     ResultsJson.write(r, r.resultsPath());
     JsonNode j = new ObjectMapper().readTree(r.resultsPath().toFile());
     JsonNode a = j.get("agents").get(0);
-    for (String key : List.of("agent_id", "perspective", "score", "finding", "details",
-        "fork_time_s", "execution_time_s")) {
+    for (String key :
+        List.of(
+            "agent_id",
+            "perspective",
+            "score",
+            "finding",
+            "details",
+            "fork_time_s",
+            "execution_time_s")) {
       assertThat(a.has(key)).as(key).isTrue();
     }
     assertThat(a.get("details").get("issues").isInt()).isTrue();
@@ -53,18 +77,36 @@ class ResultsJsonTest {
 
   @Test
   void printsAReadableReportWithComparison() throws Exception {
-    CompareReport c = new CompareReport(5, 40, List.of(
-        new CompareReport.Mode("memory_snapshot", 2, 0.3, 0.5, 0.4, 0.2, 0, List.of()),
-        new CompareReport.Mode("filesystem_snapshot", 4, 1.5, 2.5, 0.4, 0.3, 0, List.of()),
-        new CompareReport.Mode("no_snapshot", 90, 80, 85, 0.5, 0, 1, List.of("setup failed: x"))),
-        Map.of("no_snapshot_vs_memory_wall", 45.0));
+    CompareReport c =
+        new CompareReport(
+            5,
+            40,
+            List.of(
+                new CompareReport.Mode("memory_snapshot", 2, 0.3, 0.5, 0.4, 0.2, 0, List.of()),
+                new CompareReport.Mode("filesystem_snapshot", 4, 1.5, 2.5, 0.4, 0.3, 0, List.of()),
+                new CompareReport.Mode(
+                    "no_snapshot", 90, 80, 85, 0.5, 0, 1, List.of("setup failed: x"))),
+            Map.of("no_snapshot_vs_memory_wall", 45.0));
     SwarmReport r = report(Optional.of(c));
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     ReportPrinter.print(r, new PrintStream(bytes, true, StandardCharsets.UTF_8));
     String text = bytes.toString(StandardCharsets.UTF_8);
-    assertThat(text).contains("speedup", "2.10 x", "health score", "FAILED: timed out",
-        "no_snapshot", "45.0x", "lead: offline");
-    assertThat(ResultsJson.toJson(r).get("compare").get("modes").get("no_snapshot")
-        .get("wall_s").asDouble()).isEqualTo(90);
+    assertThat(text)
+        .contains(
+            "speedup",
+            "2.10 x",
+            "health score",
+            "FAILED: timed out",
+            "no_snapshot",
+            "45.0x",
+            "lead: offline");
+    assertThat(
+            ResultsJson.toJson(r)
+                .get("compare")
+                .get("modes")
+                .get("no_snapshot")
+                .get("wall_s")
+                .asDouble())
+        .isEqualTo(90);
   }
 }

@@ -14,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The warm worker and the agent client on the host: one JSON line per request, and a
- * misbehaving perspective becomes that agent's error through {@link AgentRun#parse}.
+ * The warm worker and the agent client on the host: one JSON line per request, and a misbehaving
+ * perspective becomes that agent's error through {@link AgentRun#parse}.
  */
 class WorkerServerTest {
   @TempDir Path tmp;
@@ -28,36 +28,58 @@ class WorkerServerTest {
     dir = HostPython.extractWorker(tmp.resolve("w"));
     Path target = HostPython.codebase("sample", tmp.resolve("t"));
     Path persp = Files.createDirectories(tmp.resolve("p"));
-    Files.writeString(persp.resolve("todo.py"), """
+    Files.writeString(
+        persp.resolve("todo.py"),
+        """
         def analyze(target):
             hits = [{"file": f.path, "line": i + 1, "severity": "LOW", "title": "TODO"}
                     for f in target.files for i, l in enumerate(f.source.splitlines()) if "TODO" in l]
             return {"score": 100 - 10 * len(hits), "finding": "%d TODOs" % len(hits),
                     "details": {"todos": len(hits), "locations": hits}}
         """);
-    Files.writeString(persp.resolve("chatty.py"), """
+    Files.writeString(
+        persp.resolve("chatty.py"),
+        """
         def analyze(target):
             print("debug: looking around")
             return {"score": 50, "finding": "chatty", "details": {}}
         """);
-    Files.writeString(persp.resolve("crashing.py"), """
+    Files.writeString(
+        persp.resolve("crashing.py"),
+        """
         import os
         def analyze(target):
             os._exit(7)
         """);
-    Files.writeString(persp.resolve("raising.py"), """
+    Files.writeString(
+        persp.resolve("raising.py"),
+        """
         def analyze(target):
             raise RuntimeError("boom")
         """);
     socket = tmp.resolve("w.sock");
-    worker = new ProcessBuilder(HostPython.PYTHON, dir.resolve("worker.py").toString(), "serve",
-        "--socket", socket.toString(), "--target", target.toString(), "--perspectives",
-        persp.toString())
-        .redirectErrorStream(true)
-        .redirectOutput(tmp.resolve("worker.log").toFile())
-        .start();
-    HostPython.Result ping = HostPython.run(tmp, Map.of("FORKYARD_SWARM_SOCKET", socket.toString()),
-        HostPython.PYTHON, dir.resolve("client.py").toString(), "--ping", "30");
+    worker =
+        new ProcessBuilder(
+                HostPython.PYTHON,
+                dir.resolve("worker.py").toString(),
+                "serve",
+                "--socket",
+                socket.toString(),
+                "--target",
+                target.toString(),
+                "--perspectives",
+                persp.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(tmp.resolve("worker.log").toFile())
+            .start();
+    HostPython.Result ping =
+        HostPython.run(
+            tmp,
+            Map.of("FORKYARD_SWARM_SOCKET", socket.toString()),
+            HostPython.PYTHON,
+            dir.resolve("client.py").toString(),
+            "--ping",
+            "30");
     assertThat(ping.exit()).as(ping.stderr()).isZero();
     assertThat(ping.stdout()).contains("security", "todo", "chatty");
   }
@@ -73,11 +95,15 @@ class WorkerServerTest {
   }
 
   private AgentRun.Outcome ask(String perspective) throws Exception {
-    HostPython.Result r = HostPython.run(tmp,
-        Map.of("FORKYARD_SWARM_SOCKET", socket.toString(), "PERSPECTIVE", perspective),
-        HostPython.PYTHON, "-S", dir.resolve("client.py").toString());
-    CommandResult cr = new CommandResult(r.exit(), r.stdout(), r.stderr(), false, false, false,
-        Duration.ZERO);
+    HostPython.Result r =
+        HostPython.run(
+            tmp,
+            Map.of("FORKYARD_SWARM_SOCKET", socket.toString(), "PERSPECTIVE", perspective),
+            HostPython.PYTHON,
+            "-S",
+            dir.resolve("client.py").toString());
+    CommandResult cr =
+        new CommandResult(r.exit(), r.stdout(), r.stderr(), false, false, false, Duration.ZERO);
     return AgentRun.parse(perspective, cr, Duration.ofSeconds(60), 0);
   }
 
@@ -105,20 +131,22 @@ class WorkerServerTest {
 
   @Test
   void extraStdoutIsAnAgentError() throws Exception {
-    assertThat(ask("chatty").error()).hasValueSatisfying(
-        e -> assertThat(e).contains("exactly one JSON line", "got 2"));
+    assertThat(ask("chatty").error())
+        .hasValueSatisfying(e -> assertThat(e).contains("exactly one JSON line", "got 2"));
   }
 
   @Test
   void crashIsAnAgentErrorAndTheWorkerLivesOn() throws Exception {
-    assertThat(ask("crashing").error()).hasValueSatisfying(e -> assertThat(e).contains("exit code 7"));
-    assertThat(ask("raising").error()).hasValueSatisfying(
-        e -> assertThat(e).contains("crashed", "RuntimeError: boom"));
+    assertThat(ask("crashing").error())
+        .hasValueSatisfying(e -> assertThat(e).contains("exit code 7"));
+    assertThat(ask("raising").error())
+        .hasValueSatisfying(e -> assertThat(e).contains("crashed", "RuntimeError: boom"));
     assertThat(ask("security").error()).isEmpty();
   }
 
   @Test
   void unknownPerspectiveIsRefusedByTheWorker() throws Exception {
-    assertThat(ask("nope").error()).hasValueSatisfying(e -> assertThat(e).contains("unknown perspective"));
+    assertThat(ask("nope").error())
+        .hasValueSatisfying(e -> assertThat(e).contains("unknown perspective"));
   }
 }

@@ -24,7 +24,8 @@ final class RealService implements AutoCloseable {
   }
 
   static RealService start() throws IOException {
-    Assumptions.assumeFalse(Boolean.getBoolean("forkyard.skipIntegration"),
+    Assumptions.assumeFalse(
+        Boolean.getBoolean("forkyard.skipIntegration"),
         "integration tests disabled with -Dforkyard.skipIntegration=true");
     Path dir = Files.createTempDirectory(Path.of("/tmp"), "fy-it-");
     return new RealService(dir);

@@ -66,7 +66,9 @@ class SandboxLifecycleIT {
     Sandbox base = svc.create(SandboxSpec.builder().timeoutSecs(600).build());
     base.writeFile("/work/data.txt", "before checkpoint");
     // a process whose state lives only in its memory: a counter it keeps writing out
-    base.writeFile("/work/loop.sh", "i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.2; done\n");
+    base.writeFile(
+        "/work/loop.sh",
+        "i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.2; done\n");
     sh(base, "nohup /bin/sh /work/loop.sh >/dev/null 2>&1 & echo started");
     await().atMost(Duration.ofSeconds(20)).until(() -> counter(base) >= 3);
 
@@ -99,7 +101,8 @@ class SandboxLifecycleIT {
   }
 
   /** How many processes run loop.sh (the regex does not match its own command line). */
-  private static final String LOOPS = "grep -l 'loop[.]sh' /proc/[0-9]*/cmdline 2>/dev/null | wc -l";
+  private static final String LOOPS =
+      "grep -l 'loop[.]sh' /proc/[0-9]*/cmdline 2>/dev/null | wc -l";
 
   private static long counter(Sandbox sb) {
     CommandResult r = sb.run(Command.of("cat", "/tmp/counter"));
@@ -145,12 +148,15 @@ class SandboxLifecycleIT {
       assertThat(ls).extracting(FileEntry::name).containsExactly("deep", "name with space.txt");
       assertThat(ls.get(0).type()).isEqualTo(FileEntry.Type.DIRECTORY);
       sb.deleteFile("/data/name with space.txt");
-      assertThatThrownBy(() -> sb.readFile("/data/name with space.txt")).isInstanceOf(NotFoundException.class);
-      assertThatThrownBy(() -> sb.readFile("/data/../../etc/shadow")).isInstanceOf(InvalidRequestException.class);
+      assertThatThrownBy(() -> sb.readFile("/data/name with space.txt"))
+          .isInstanceOf(NotFoundException.class);
+      assertThatThrownBy(() -> sb.readFile("/data/../../etc/shadow"))
+          .isInstanceOf(InvalidRequestException.class);
       assertThatThrownBy(() -> sb.readFile("/data")).isInstanceOf(InvalidRequestException.class);
       assertThatThrownBy(() -> sb.listDirectory("/nope")).isInstanceOf(NotFoundException.class);
       // env with spaces and quotes reaches the program untouched
-      CommandResult r = sb.run(Command.of("printenv", "WEIRD").withEnv("WEIRD", "a 'b' \"c\" $d `e`"));
+      CommandResult r =
+          sb.run(Command.of("printenv", "WEIRD").withEnv("WEIRD", "a 'b' \"c\" $d `e`"));
       assertThat(r.stdout()).isEqualTo("a 'b' \"c\" $d `e`\n");
       CommandResult cwd = sb.run(Command.of("pwd").withCwd("/data/deep"));
       assertThat(cwd.stdout().strip()).isEqualTo("/data/deep");
@@ -161,11 +167,16 @@ class SandboxLifecycleIT {
   void noNetworkByDefault() {
     try (Sandbox sb = svc.create(SandboxSpec.defaults())) {
       // only loopback may exist: no interface with a non-loopback address, no default route
-      String ifaces = sh(sb, "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' '");
+      String ifaces =
+          sh(sb, "cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' '");
       assertThat(ifaces.strip()).isIn("lo", "");
-      CommandResult r = sb.run(Command.of("python3", "-c",
-          "import socket; s=socket.socket(); s.settimeout(3); s.connect(('10.255.255.1', 80))")
-          .withTimeout(Duration.ofSeconds(30)));
+      CommandResult r =
+          sb.run(
+              Command.of(
+                      "python3",
+                      "-c",
+                      "import socket; s=socket.socket(); s.settimeout(3); s.connect(('10.255.255.1', 80))")
+                  .withTimeout(Duration.ofSeconds(30)));
       assertThat(r.exitCode()).isNotZero();
     }
   }
@@ -182,7 +193,8 @@ class SandboxLifecycleIT {
     } catch (java.io.IOException e) {
       throw new AssertionError(e);
     }
-    assertThatThrownBy(() -> sb.run("true")).isInstanceOf(InvalidStateException.class)
+    assertThatThrownBy(() -> sb.run("true"))
+        .isInstanceOf(InvalidStateException.class)
         .hasMessageContaining("TIMED_OUT");
   }
 
@@ -216,7 +228,8 @@ class SandboxLifecycleIT {
     Path manifest = snapDir.resolve("manifest.json");
     String json = Files.readString(manifest);
     Files.writeString(manifest, json.replace("\"COMPLETED\"", "\"IN_PROGRESS\""));
-    assertThatThrownBy(() -> svc.fork(snap.id(), 1)).isInstanceOf(SnapshotNotReadyException.class)
+    assertThatThrownBy(() -> svc.fork(snap.id(), 1))
+        .isInstanceOf(SnapshotNotReadyException.class)
         .hasMessageContaining("IN_PROGRESS");
     Files.writeString(manifest, json.replace("\"COMPLETED\"", "\"FAILED\""));
     assertThatThrownBy(() -> svc.create(SandboxSpec.ofSnapshot(snap.id())))
@@ -225,14 +238,19 @@ class SandboxLifecycleIT {
 
     // flip bytes in a data file: a fresh process verifies the checksum and refuses
     try (Stream<Path> files = Files.walk(snapDir.resolve("memory"))) {
-      Path data = files.filter(Files::isRegularFile).max((x, y) -> Long.compare(x.toFile().length(), y.toFile().length())).orElseThrow();
+      Path data =
+          files
+              .filter(Files::isRegularFile)
+              .max((x, y) -> Long.compare(x.toFile().length(), y.toFile().length()))
+              .orElseThrow();
       byte[] bytes = Files.readAllBytes(data);
       bytes[bytes.length / 2] ^= 0x5a;
       Files.write(data, bytes);
     }
     try (SandboxService fresh = real.open()) {
       assertThatThrownBy(() -> fresh.fork(snap.id(), 1))
-          .isInstanceOfSatisfying(ForkyardException.class,
+          .isInstanceOfSatisfying(
+              ForkyardException.class,
               e -> assertThat(e.code()).isEqualTo(ErrorCode.SNAPSHOT_CORRUPT));
     }
     svc.deleteSnapshot(snap.id());
@@ -243,18 +261,28 @@ class SandboxLifecycleIT {
   void rejectsBadRequestsWithoutDisturbingOthers() {
     Sandbox sb = svc.create(SandboxSpec.defaults());
     assertThatThrownBy(() -> svc.info(SandboxId.random())).isInstanceOf(NotFoundException.class);
-    assertThatThrownBy(() -> svc.fork(SnapshotId.random(), 1)).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> svc.fork(SnapshotId.random(), 1))
+        .isInstanceOf(NotFoundException.class);
     assertThatThrownBy(() -> SandboxId.of("../../etc")).isInstanceOf(InvalidRequestException.class);
     assertThatThrownBy(() -> Command.of(List.of())).isInstanceOf(InvalidRequestException.class);
-    assertThatThrownBy(() -> new Resources(0, 512, 1024)).isInstanceOf(InvalidRequestException.class);
-    assertThatThrownBy(() -> new Resources(1, 1 << 30, 1024)).isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> new Resources(0, 512, 1024))
+        .isInstanceOf(InvalidRequestException.class);
+    assertThatThrownBy(() -> new Resources(1, 1 << 30, 1024))
+        .isInstanceOf(InvalidRequestException.class);
     assertThatThrownBy(() -> svc.create(SandboxSpec.ofImage("no-such-image")))
         .isInstanceOf(NotFoundException.class);
 
     SnapshotInfo snap = sb.checkpoint();
-    assertThatThrownBy(() -> svc.fork(SandboxSpec.builder().snapshot(snap.id())
-            .resources(new Resources(2, 1024, 1024)).build(), 1))
-        .isInstanceOf(InvalidRequestException.class).hasMessageContaining("fixed at checkpoint");
+    assertThatThrownBy(
+            () ->
+                svc.fork(
+                    SandboxSpec.builder()
+                        .snapshot(snap.id())
+                        .resources(new Resources(2, 1024, 1024))
+                        .build(),
+                    1))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("fixed at checkpoint");
     assertThatThrownBy(() -> svc.fork(snap.id(), 0)).isInstanceOf(InvalidRequestException.class);
 
     sb.terminate();
@@ -271,14 +299,17 @@ class SandboxLifecycleIT {
   @Test
   void suspendAndResumeKeepTheSameSandbox() {
     try (Sandbox sb = svc.create(SandboxSpec.defaults())) {
-      sh(sb, "nohup /bin/sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.2; done'"
-          + " >/dev/null 2>&1 & echo ok");
+      sh(
+          sb,
+          "nohup /bin/sh -c 'i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.2; done'"
+              + " >/dev/null 2>&1 & echo ok");
       await().atMost(Duration.ofSeconds(20)).until(() -> counter(sb) >= 2);
       sb.writeFile("/work/keep", "me");
       sb.suspend();
       assertThat(sb.info().state()).isEqualTo(SandboxState.SUSPENDED);
       assertThat(svc.runtime().liveSandboxes()).doesNotContain(sb.id());
-      assertThatThrownBy(() -> sb.run("true")).isInstanceOf(InvalidStateException.class)
+      assertThatThrownBy(() -> sb.run("true"))
+          .isInstanceOf(InvalidStateException.class)
           .hasMessageContaining("resume");
       sb.resume();
       assertThat(sb.info().state()).isEqualTo(SandboxState.RUNNING);
@@ -298,7 +329,9 @@ class SandboxLifecycleIT {
       assertThat(sb.run("echo", "alive").stdout()).isEqualTo("alive\n");
       CommandResult big = sb.run(Command.shell("head -c 40000000 /dev/zero"));
       assertThat(big.stdoutTruncated()).isTrue();
-      assertThat(big.stdout()).endsWith("output truncated after " + SandboxService.DEFAULT_MAX_OUTPUT_BYTES + " bytes]\n");
+      assertThat(big.stdout())
+          .endsWith(
+              "output truncated after " + SandboxService.DEFAULT_MAX_OUTPUT_BYTES + " bytes]\n");
       CommandResult killed = sb.run(Command.shell("kill -9 $$"));
       assertThat(killed.exitCode()).isEqualTo(-9);
       assertThat(sb.info().labels()).isEqualTo(Map.of());

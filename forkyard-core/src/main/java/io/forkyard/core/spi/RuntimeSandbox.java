@@ -7,8 +7,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * Everything a runtime needs to know about one sandbox. The service owns these values; the
- * runtime keeps its own files under {@link #dir()} and nowhere else (besides its runtime root).
+ * Everything a runtime needs to know about one sandbox. The service owns these values; the runtime
+ * keeps its own files under {@link #dir()} and nowhere else (besides its runtime root).
  *
  * @param dir host directory owned by this sandbox; removed by the service after destroy
  * @param rootfs read-only host directory with the root filesystem (an image, or a FILESYSTEM

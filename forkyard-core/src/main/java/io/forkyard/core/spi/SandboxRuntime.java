@@ -7,10 +7,10 @@ import java.nio.file.Path;
 import java.util.Set;
 
 /**
- * The isolation technology behind sandboxes. Found by {@link java.util.ServiceLoader}; the
- * service calls it only in the states named on each method and serializes calls per sandbox
- * (but calls for different sandboxes come concurrently). Every host resource a runtime creates
- * carries the sandbox id so that {@link #liveSandboxes()} can find orphans after a crash.
+ * The isolation technology behind sandboxes. Found by {@link java.util.ServiceLoader}; the service
+ * calls it only in the states named on each method and serializes calls per sandbox (but calls for
+ * different sandboxes come concurrently). Every host resource a runtime creates carries the sandbox
+ * id so that {@link #liveSandboxes()} can find orphans after a crash.
  */
 public interface SandboxRuntime {
 
@@ -22,8 +22,8 @@ public interface SandboxRuntime {
 
   /**
    * Checks the host tools this runtime needs. Throws {@link
-   * io.forkyard.api.RuntimeUnavailableException} whose message says exactly how to fix it
-   * (e.g. "apt-get install runsc").
+   * io.forkyard.api.RuntimeUnavailableException} whose message says exactly how to fix it (e.g.
+   * "apt-get install runsc").
    */
   void checkAvailable();
 
@@ -42,22 +42,22 @@ public interface SandboxRuntime {
   void checkpoint(RuntimeSandbox sandbox, Path imageDir);
 
   /**
-   * Starts {@code sandbox} from a MEMORY checkpoint written by {@link #checkpoint}. The sandbox
-   * may have another id and hostname than the one checkpointed, but the same rootfs and
-   * resources. On return, commands can run, and the new hostname is in effect inside.
+   * Starts {@code sandbox} from a MEMORY checkpoint written by {@link #checkpoint}. The sandbox may
+   * have another id and hostname than the one checkpointed, but the same rootfs and resources. On
+   * return, commands can run, and the new hostname is in effect inside.
    */
   void restore(RuntimeSandbox sandbox, Path imageDir);
 
   /**
-   * Writes a tar stream (to {@code tarFile}) of every file the sandbox created or changed
-   * relative to its rootfs, for a FILESYSTEM checkpoint. The sandbox keeps running.
+   * Writes a tar stream (to {@code tarFile}) of every file the sandbox created or changed relative
+   * to its rootfs, for a FILESYSTEM checkpoint. The sandbox keeps running.
    */
   void exportChanges(RuntimeSandbox sandbox, Path tarFile);
 
   /**
-   * Runs a command in a running sandbox. Output is passed to {@code sink} as it arrives and kept
-   * up to {@code maxOutputBytes} per stream. The command is killed at its timeout (the result
-   * then says timedOut). Never throws for a non-zero exit.
+   * Runs a command in a running sandbox. Output is passed to {@code sink} as it arrives and kept up
+   * to {@code maxOutputBytes} per stream. The command is killed at its timeout (the result then
+   * says timedOut). Never throws for a non-zero exit.
    */
   ExecResult exec(RuntimeSandbox sandbox, Command command, OutputSink sink, long maxOutputBytes);
 

@@ -12,13 +12,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * runsc's on-disk record of one container ({@code <id>_sandbox:<id>.state} in the runsc root),
- * read directly so that releasing a container does not wait for runsc.
+ * runsc's on-disk record of one container ({@code <id>_sandbox:<id>.state} in the runsc root), read
+ * directly so that releasing a container does not wait for runsc.
  *
- * <p>Why: {@code runsc delete} waits until the killed sandbox process has been reaped. The
- * sandbox is re-parented to PID 1, and where PID 1 reaps lazily (as on these build machines,
- * ~1.5-2 s) every delete costs that long. A container whose processes are dead or zombies can be
- * released by removing its state files and cgroups, which is all runsc delete does then.
+ * <p>Why: {@code runsc delete} waits until the killed sandbox process has been reaped. The sandbox
+ * is re-parented to PID 1, and where PID 1 reaps lazily (as on these build machines, ~1.5-2 s)
+ * every delete costs that long. A container whose processes are dead or zombies can be released by
+ * removing its state files and cgroups, which is all runsc delete does then.
  */
 final class ContainerState {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -115,8 +115,7 @@ final class ContainerState {
     return removeCgroups(OciSpec.cgroupsPath(id), deadlineNanos);
   }
 
-  static boolean removeCgroups(String cgroupsPath, long deadlineNanos)
-      throws InterruptedException {
+  static boolean removeCgroups(String cgroupsPath, long deadlineNanos) throws InterruptedException {
     String rel = cgroupsPath.startsWith("/") ? cgroupsPath.substring(1) : cgroupsPath;
     List<Path> dirs = new ArrayList<>();
     try (DirectoryStream<Path> controllers = Files.newDirectoryStream(CGROUP_ROOT)) {

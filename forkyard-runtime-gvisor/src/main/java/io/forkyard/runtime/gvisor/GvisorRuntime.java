@@ -51,6 +51,7 @@ public final class GvisorRuntime implements SandboxRuntime {
   private static final long SHORT_CALL_MS = 30_000;
   private static final long BOOT_MS = 60_000;
   private static final long CHECKPOINT_MS = 10 * 60_000;
+
   /** How long a command's output may stay open after it exits (background children). */
   private static final long OUTPUT_GRACE_MS = 300;
 
@@ -226,11 +227,7 @@ public final class GvisorRuntime implements SandboxRuntime {
             + " \\) -print0"
             + " | tar --null --no-recursion --numeric-owner -T - -cf -";
     List<String> cmd =
-        requireInit()
-            .command(
-                List.of(),
-                "exec",
-                List.of(sb.id().value(), "/bin/sh", "-c", script));
+        requireInit().command(List.of(), "exec", List.of(sb.id().value(), "/bin/sh", "-c", script));
     Path tmp = tarFile.resolveSibling(tarFile.getFileName() + ".part");
     try {
       Process p =
@@ -271,8 +268,7 @@ public final class GvisorRuntime implements SandboxRuntime {
   }
 
   @Override
-  public ExecResult exec(
-      RuntimeSandbox sb, Command command, OutputSink sink, long maxOutputBytes) {
+  public ExecResult exec(RuntimeSandbox sb, Command command, OutputSink sink, long maxOutputBytes) {
     Runsc r = requireInit();
     long seq = execSeq.incrementAndGet();
     Path execDir = sb.dir().resolve("exec");
@@ -341,9 +337,9 @@ public final class GvisorRuntime implements SandboxRuntime {
   }
 
   /**
-   * runsc exec exits with the command's status, or 128+n when it was killed by signal n. The
-   * SPI reports a signal as -n. (A command exiting with 129..159 on purpose is reported as a
-   * signal too: runsc does not let us tell them apart.)
+   * runsc exec exits with the command's status, or 128+n when it was killed by signal n. The SPI
+   * reports a signal as -n. (A command exiting with 129..159 on purpose is reported as a signal
+   * too: runsc does not let us tell them apart.)
    */
   static int decodeExit(int rc) {
     if (rc > 128 && rc < 128 + 32) {

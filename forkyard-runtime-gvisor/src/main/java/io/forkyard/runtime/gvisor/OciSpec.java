@@ -50,8 +50,8 @@ final class OciSpec {
 
   /**
    * Init keeps the sandbox alive between commands and reaps orphaned processes (dash's wait reaps
-   * any child). It writes the start marker first, so that exportChanges can find what changed
-   * since boot. It ignores TERM so only KILL (destroy) ends it.
+   * any child). It writes the start marker first, so that exportChanges can find what changed since
+   * boot. It ignores TERM so only KILL (destroy) ends it.
    */
   static List<String> initArgs() {
     return List.of(

@@ -149,7 +149,8 @@ class GvisorExecTest extends GvisorHarness {
     runtime.destroy(sb.id());
     assertThat(runtime.liveSandboxes()).doesNotContain(sb.id());
     assertThat(runtime.isAlive(sb)).isFalse();
-    assertThat(Files.exists(java.nio.file.Path.of("/sys/fs/cgroup/memory/forkyard", sb.id().value())))
+    assertThat(
+            Files.exists(java.nio.file.Path.of("/sys/fs/cgroup/memory/forkyard", sb.id().value())))
         .isFalse();
     String mounts = Files.readString(java.nio.file.Path.of("/proc/self/mountinfo"));
     assertThat(mounts).doesNotContain(sb.id().value());

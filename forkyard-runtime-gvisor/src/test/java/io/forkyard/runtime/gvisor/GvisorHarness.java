@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 
 /**
- * Base of the integration tests: a fresh runtime with its own state dir per test, and every
- * sandbox a test made destroyed afterwards, also when the test failed.
+ * Base of the integration tests: a fresh runtime with its own state dir per test, and every sandbox
+ * a test made destroyed afterwards, also when the test failed.
  */
 abstract class GvisorHarness {
   static final long CAP = 1 << 20;
@@ -89,14 +89,20 @@ abstract class GvisorHarness {
       throw new UncheckedIOException(e);
     }
     return new RuntimeSandbox(
-        id, dir, rootfs, resources, network, "fy-" + id.value().substring(3), Map.of("FY_BASE", "1"));
+        id,
+        dir,
+        rootfs,
+        resources,
+        network,
+        "fy-" + id.value().substring(3),
+        Map.of("FY_BASE", "1"));
   }
 
   /** Same rootfs and resources as {@code base}, new id, dir and hostname: a fork. */
   RuntimeSandbox forkOf(RuntimeSandbox base) {
     RuntimeSandbox s = sandbox(base.resources(), base.network());
-    return new RuntimeSandbox(s.id(), s.dir(), base.rootfs(), base.resources(), s.network(),
-        s.hostname(), base.env());
+    return new RuntimeSandbox(
+        s.id(), s.dir(), base.rootfs(), base.resources(), s.network(), s.hostname(), base.env());
   }
 
   RuntimeSandbox started() {
