@@ -8,28 +8,33 @@ import io.forkyard.api.NotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Downloads real packages with the host's apt against the dpkg status of the experiment rootfs
- * (DESIGN.md: /var/tmp/fy-exp/rootfs, bookworm minbase + python3), only reading it.
+ * Downloads real packages with the host's apt against the dpkg status of the built python image
+ * (bookworm minbase + python3; {@code -Dforkyard.test.rootfs}, set by ./forkyard test), only
+ * reading it.
  */
 @Tag("integration")
 @DisabledIfSystemProperty(named = "forkyard.skipIntegration", matches = "true")
 class DebianPackagesIntegrationTest {
-  static final Path ROOTFS = Path.of("/var/tmp/fy-exp/rootfs");
+  static final Path ROOTFS = Path.of(System.getProperty("forkyard.test.rootfs", ""));
 
   @TempDir Path out;
 
+  @BeforeEach
+  void needsRootfs() {
+    assertThat(ROOTFS.resolve("var/lib/dpkg/status"))
+        .as("python image rootfs (-Dforkyard.test.rootfs, set by ./forkyard test) must exist")
+        .isRegularFile();
+  }
+
   @Test
   void downloadsExactlyWhatTheRootfsLacks() {
-    assertThat(ROOTFS.resolve("var/lib/dpkg/status"))
-        .as("experiment rootfs from DESIGN.md must exist on this host")
-        .isRegularFile();
-
     List<Path> debs = DebianPackages.download(ROOTFS, List.of("python3-bandit", "radon"), out);
 
     assertThat(debs).allMatch(p -> p.getParent().equals(out));

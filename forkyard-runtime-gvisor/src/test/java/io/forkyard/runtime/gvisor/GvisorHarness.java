@@ -40,12 +40,14 @@ abstract class GvisorHarness {
     Assumptions.assumeFalse(
         Boolean.getBoolean("forkyard.skipIntegration"),
         "integration tests disabled with -Dforkyard.skipIntegration=true");
-    rootfs = Path.of(System.getProperty("forkyard.test.rootfs", "/var/tmp/fy-exp/rootfs"));
-    assertThat(rootfs.resolve("bin/sh"))
+    String given = System.getProperty("forkyard.test.rootfs", "");
+    assertThat(given)
         .as(
-            "test rootfs %s is missing: build the python image first or pass"
-                + " -Dforkyard.test.rootfs=DIR",
-            rootfs)
+            "no test rootfs: run the tests with ./forkyard test, or pass -Dforkyard.test.rootfs=DIR")
+        .isNotBlank();
+    rootfs = Path.of(given);
+    assertThat(rootfs.resolve("bin/sh"))
+        .as("test rootfs %s is missing: build it with ./forkyard image build python", rootfs)
         .exists();
     stateDir = Files.createTempDirectory(Path.of("/tmp"), "fy-runtime-test-");
     runtime = new GvisorRuntime();
