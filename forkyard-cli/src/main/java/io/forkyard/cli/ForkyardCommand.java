@@ -16,6 +16,8 @@ import picocli.CommandLine.ScopeType;
       SandboxCommand.class,
       SnapshotCommand.class,
       ImageCommand.class,
+      SwarmCommand.class,
+      ServeCommand.class,
       BenchCommand.class,
       InternalCommand.class,
       picocli.CommandLine.HelpCommand.class

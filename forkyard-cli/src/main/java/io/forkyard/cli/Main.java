@@ -2,14 +2,16 @@ package io.forkyard.cli;
 
 import io.forkyard.api.ErrorCode;
 import io.forkyard.api.ForkyardException;
-import io.forkyard.api.RuntimeUnavailableException;
+import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.Sandboxes;
+import io.forkyard.client.RemoteSandboxes;
 import io.forkyard.core.SandboxService;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -79,8 +81,7 @@ public final class Main {
   /** The real SDK: the daemon when a URL is given, else the embedded service. */
   static Sandboxes connect(Cli cli) {
     if (cli.url().isPresent()) {
-      throw new RuntimeUnavailableException(
-          "this build has no remote client yet; drop --url / FORKYARD_URL to use the embedded service");
+      return connectRemote(cli, cli.url().get());
     }
     Path stateDir = cli.stateDir().orElseGet(SandboxService::defaultStateDir);
     SandboxService.Builder b =
@@ -90,6 +91,27 @@ public final class Main {
             .reaperCommand(reaperCommand(stateDir, cli.imagesDir()));
     cli.imagesDir().ifPresent(b::imagesDir);
     return b.build();
+  }
+
+  /**
+   * The daemon at {@code url}, with the token from $FORKYARD_TOKEN, else the token file a daemon on
+   * this host wrote into its state directory.
+   */
+  static Sandboxes connectRemote(Cli cli, URI url) {
+    String token = cli.env.getOrDefault(RemoteSandboxes.TOKEN_ENV, "").strip();
+    if (token.isEmpty()) {
+      Path stateDir = cli.stateDir().orElseGet(SandboxService::defaultStateDir);
+      token =
+          RemoteSandboxes.localToken(stateDir)
+              .orElseThrow(
+                  () ->
+                      new InvalidRequestException(
+                          "no token for the daemon at "
+                              + url
+                              + ": set FORKYARD_TOKEN, or run as a user who can read "
+                              + stateDir.resolve("daemon").resolve("token")));
+    }
+    return RemoteSandboxes.connect(url, token);
   }
 
   /**
