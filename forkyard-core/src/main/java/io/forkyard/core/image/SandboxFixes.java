@@ -1,12 +1,19 @@
 package io.forkyard.core.image;
 
+import io.forkyard.api.ErrorCode;
+import io.forkyard.api.ForkyardException;
+import io.forkyard.api.RuntimeUnavailableException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
 
 /** What a fresh debootstrap tree needs to serve as a read-only sandbox root. */
 final class SandboxFixes {
@@ -50,6 +57,58 @@ final class SandboxFixes {
         "/etc/apt/apt.conf.d/99forkyard-sandbox",
         "APT::Sandbox::User \"root\";\n",
         "rw-r--r--");
+    installCompatLibrary(rootfs);
+  }
+
+  static final String COMPAT_LIBRARY = "/usr/lib/forkyard/libforkyard-compat.so";
+
+  /**
+   * Compiles forkyard-compat.c (see there: runsc rejects a statx flag coreutils uses) with the
+   * host's C compiler into the image and preloads it into every process.
+   */
+  static void installCompatLibrary(Path rootfs) throws IOException {
+    Path cc =
+        HostTools.find("cc")
+            .or(() -> HostTools.find("gcc"))
+            .orElseThrow(
+                () ->
+                    new RuntimeUnavailableException(
+                        "building an image needs a C compiler on the host (for a small"
+                            + " compatibility library); install it with: apt-get install -y gcc"
+                            + " libc6-dev"));
+    Path source = Files.createTempFile("forkyard-compat", ".c");
+    try (InputStream in = SandboxFixes.class.getResourceAsStream("forkyard-compat.c")) {
+      if (in == null) {
+        throw new IllegalStateException("forkyard-compat.c is missing from the class path");
+      }
+      Files.copy(in, source, StandardCopyOption.REPLACE_EXISTING);
+      Path lib = RootfsPaths.forWrite(rootfs, COMPAT_LIBRARY);
+      Files.createDirectories(lib.getParent());
+      HostTools.Outcome out =
+          HostTools.run(
+              List.of(
+                  cc.toString(),
+                  "-shared",
+                  "-fPIC",
+                  "-O2",
+                  "-fno-stack-protector",
+                  "-o",
+                  lib.toString(),
+                  source.toString()),
+              Map.of(),
+              20,
+              line -> {});
+      if (out.exitCode() != 0) {
+        throw new ForkyardException(
+            ErrorCode.INTERNAL,
+            "compiling the sandbox compatibility library failed (is libc6-dev installed?):\n"
+                + out.tailText());
+      }
+      Files.setPosixFilePermissions(lib, PosixFilePermissions.fromString("rw-r--r--"));
+    } finally {
+      Files.deleteIfExists(source);
+    }
+    write(rootfs, "/etc/ld.so.preload", COMPAT_LIBRARY + "\n", "rw-r--r--");
   }
 
   private static void write(Path rootfs, String sandboxPath, String content, String perms)
