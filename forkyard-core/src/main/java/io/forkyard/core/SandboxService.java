@@ -96,12 +96,17 @@ public final class SandboxService implements Sandboxes {
   private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
   private final Map<SandboxId, ScheduledFuture<?>> ttls = new ConcurrentHashMap<>();
   private final Set<String> verifiedSnapshots = ConcurrentHashMap.newKeySet();
+  private final boolean ownsImages;
   private volatile boolean closed;
 
   private SandboxService(Builder b) {
     this.state = new StateDir(b.stateDir == null ? defaultStateDir() : b.stateDir);
     this.runtime = b.runtime == null ? loadRuntime(b.runtimeName) : b.runtime;
     this.images = ImageStore.create(b.imagesDir == null ? state.images() : b.imagesDir);
+    // With images shared between state directories, another directory's snapshots may still use
+    // an old tree this service cannot see: then old trees are kept, never pruned from here.
+    this.ownsImages = b.imagesDir == null;
+    images.treeInUse(tree -> !ownsImages || rootfsInUse(tree));
     this.journal = new Journal(state.journal());
     this.locks = new SandboxLocks(state.root().resolve("locks"));
     this.progress = b.progress;
@@ -853,6 +858,9 @@ public final class SandboxService implements Sandboxes {
       journal.record("snapshot-deleted", Map.of("snapshot", id.value()));
     }
     locks.forget(id.value());
+    if (ownsImages) {
+      images.pruneUnusedTrees();
+    }
   }
 
   private SnapshotManifest readManifest(SnapshotId id) {
@@ -925,17 +933,6 @@ public final class SandboxService implements Sandboxes {
               + rootfs
               + ", which is gone (image deleted or rebuilt?); take a new checkpoint");
     }
-    if (!m.imageRecipeHash().isEmpty()
-        && rootfs.startsWith(images.directory())
-        && !m.imageRecipeHash().equals(imageHash(m.image()))) {
-      throw new ForkyardException(
-          ErrorCode.SNAPSHOT_CORRUPT,
-          "snapshot "
-              + id
-              + " was taken on image "
-              + m.image()
-              + " as it was before its last rebuild; take a new checkpoint");
-    }
     // Sizes on every fork (cheap), full hashes once per process per snapshot.
     boolean full = !verifiedSnapshots.contains(id.value());
     String problem = FileTrees.verify(dir, m.files(), full);
@@ -952,6 +949,42 @@ public final class SandboxService implements Sandboxes {
     }
     verifiedSnapshots.add(id.value());
     return m;
+  }
+
+  /**
+   * Whether a root filesystem tree is still needed: a sandbox not yet final runs on it, or a
+   * snapshot restores on top of it. An image rebuild keeps such trees (see {@link ImageStore}).
+   */
+  private boolean rootfsInUse(Path tree) {
+    String t = tree.toString();
+    for (SandboxId id : recordIds()) {
+      try {
+        SandboxRecord rec = readRecord(id);
+        if (!rec.state().isFinal() && Path.of(rec.rootfs()).normalize().toString().equals(t)) {
+          return true;
+        }
+      } catch (ForkyardException e) {
+        // removed concurrently
+      }
+    }
+    try (Stream<Path> dirs = Files.list(state.snapshotsDir())) {
+      for (Path d : dirs.toList()) {
+        Path manifest = d.resolve("manifest.json");
+        if (Files.isRegularFile(manifest)) {
+          try {
+            SnapshotManifest m = Json.read(manifest, SnapshotManifest.class);
+            if (Path.of(m.rootfs()).normalize().toString().equals(t)) {
+              return true;
+            }
+          } catch (RuntimeException e) {
+            return true; // unreadable: err on the side of keeping the tree
+          }
+        }
+      }
+    } catch (IOException e) {
+      return true;
+    }
+    return false;
   }
 
   // ------------------------------------------------------------------ suspend / resume
@@ -1199,6 +1232,9 @@ public final class SandboxService implements Sandboxes {
         safeDestroy(id);
         orphans++;
       }
+    }
+    if (ownsImages) {
+      images.pruneUnusedTrees();
     }
     RecoveryReport report = new RecoveryReport(adopted, expired, lost, orphans);
     if (expired + lost + orphans > 0) {

@@ -27,11 +27,13 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -82,10 +84,32 @@ public final class ImageStore {
 
   private final Path dir;
   private final String mirror;
+  private volatile Predicate<Path> treeInUse = tree -> false;
 
   private ImageStore(Path dir, String mirror) {
     this.dir = dir.toAbsolutePath().normalize();
     this.mirror = mirror;
+  }
+
+  /**
+   * Tells the store which root filesystems are still in use (by running sandboxes or by snapshots,
+   * which restore on top of the exact tree they were taken on). A rebuild keeps such earlier trees
+   * instead of deleting them, so a rebuilt image never breaks an existing snapshot; {@link
+   * #pruneUnusedTrees()} removes them once nothing uses them.
+   */
+  public void treeInUse(Predicate<Path> inUse) {
+    this.treeInUse = Objects.requireNonNull(inUse);
+  }
+
+  /** Deletes root filesystems of earlier builds that nothing uses any more. */
+  public void pruneUnusedTrees() {
+    for (String name : imageNames()) {
+      try (BuildLock l = lock(name, ProgressListener.NONE)) {
+        removeLeftovers(dir.resolve(name), Optional.empty(), false);
+      } catch (IOException | RuntimeException e) {
+        LOG.warn("pruning old trees of image {} failed: {}", name, e.toString());
+      }
+    }
   }
 
   /**
@@ -346,7 +370,15 @@ public final class ImageStore {
       Recipes.writeAtomically(imageDir.resolve(MANIFEST), m);
       Recipes.writeAtomically(imageDir.resolve(RECIPE), recipe);
       removeLeftovers(imageDir, Optional.of(tree), false);
-      old.ifPresent(o -> LOG.info("image {} rebuilt; removed tree {}", name, o.tree()));
+      old.ifPresent(
+          o ->
+              LOG.info(
+                  "image {} rebuilt; earlier tree {} {}",
+                  name,
+                  o.tree(),
+                  Files.exists(imageDir.resolve(o.tree()))
+                      ? "kept while sandboxes or snapshots use it"
+                      : "removed"));
       progress.progress("Image " + name + " ready", 1, 1);
       return m.info();
     } catch (IOException e) {
@@ -492,9 +524,12 @@ public final class ImageStore {
   }
 
   /** Removes crashed builds and trees no manifest points to. Only called with the lock held. */
-  private static void removeLeftovers(Path imageDir, Optional<String> keep, boolean buildsOnly)
+  private void removeLeftovers(Path imageDir, Optional<String> keep, boolean buildsOnly)
       throws IOException {
     Optional<String> current = keep.isPresent() ? keep : readTree(imageDir.resolve(MANIFEST));
+    if (current.isEmpty() && !buildsOnly) {
+      return; // no manifest: cannot tell the current tree from old ones, keep everything
+    }
     List<Path> remove;
     try (Stream<Path> s = Files.list(imageDir)) {
       remove =
@@ -505,7 +540,9 @@ public final class ImageStore {
                     if (n.startsWith(BUILD_PREFIX)) {
                       return true;
                     }
-                    return !buildsOnly && !current.map(n::equals).orElse(false);
+                    return !buildsOnly
+                        && !current.map(n::equals).orElse(false)
+                        && !treeInUse.test(p.toAbsolutePath().normalize());
                   })
               .toList();
     }

@@ -102,6 +102,28 @@ class ImageStoreTest {
   }
 
   @Test
+  void pruneKeepsTreesInUseAndRemovesTheRest() throws Exception {
+    ImageManifest m = fabricate(ImageRecipe.python());
+    Path imageDir = dir.resolve("python");
+    Path used = Files.createDirectories(imageDir.resolve("0123456789ab-1"));
+    Path unused = Files.createDirectories(imageDir.resolve("ba9876543210-1"));
+    store.treeInUse(tree -> tree.equals(used));
+
+    store.pruneUnusedTrees();
+
+    assertThat(imageDir.resolve(m.tree())).as("current tree").isDirectory();
+    assertThat(used).as("tree a snapshot still restores on").isDirectory();
+    assertThat(unused).doesNotExist();
+  }
+
+  @Test
+  void pruneWithoutManifestKeepsEverything() throws Exception {
+    Path tree = Files.createDirectories(dir.resolve("orphan").resolve("0123456789ab-1"));
+    store.pruneUnusedTrees();
+    assertThat(tree).isDirectory();
+  }
+
+  @Test
   void deleteRemovesImageAndRecipe() throws Exception {
     fabricate(ImageRecipe.python());
     store.delete("python");
