@@ -14,12 +14,16 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The runsc command line, bound to one state root. Every child gets explicit stdio: a runsc that
  * boots a sandbox hands its stdio to the sandbox, so a pipe would never see EOF.
  */
 final class Runsc {
+  private static final Logger LOG = LoggerFactory.getLogger(Runsc.class);
+
   private static final File DEV_NULL = new File("/dev/null");
 
   private final Path binary;
@@ -89,6 +93,7 @@ final class Runsc {
     } catch (IOException e) {
       throw new ForkyardException(ErrorCode.INTERNAL, "cannot start " + binary + ": " + e, e);
     }
+    long t0 = System.nanoTime();
     CompletableFuture<String> out = drain(p.getInputStream());
     CompletableFuture<String> err = drain(p.getErrorStream());
     try {
@@ -99,7 +104,9 @@ final class Runsc {
             ErrorCode.TIMEOUT,
             "runsc " + verb + " did not finish within " + timeoutMillis + " ms: " + cmd);
       }
-      return new Result(p.exitValue(), out.join(), err.join());
+      Result r = new Result(p.exitValue(), out.join(), err.join());
+      logTiming(verb, args, t0, r.exitCode());
+      return r;
     } catch (InterruptedException e) {
       p.destroyForcibly();
       Thread.currentThread().interrupt();
@@ -120,6 +127,7 @@ final class Runsc {
             .redirectOutput(ProcessBuilder.Redirect.to(logFile))
             .redirectErrorStream(true);
     try {
+      long t0 = System.nanoTime();
       Process p = pb.start();
       if (!p.waitFor(timeoutMs, TimeUnit.MILLISECONDS)) {
         p.destroyForcibly();
@@ -128,12 +136,25 @@ final class Runsc {
             ErrorCode.TIMEOUT, "runsc " + verb + " did not finish within " + timeoutMs + " ms");
       }
       String text = Files.readString(log, StandardCharsets.UTF_8);
+      logTiming(verb, args, t0, p.exitValue());
       return new Result(p.exitValue(), "", text);
     } catch (IOException e) {
       throw new ForkyardException(ErrorCode.INTERNAL, "runsc " + verb + " failed: " + e, e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ForkyardException(ErrorCode.INTERNAL, "interrupted during runsc " + verb, e);
+    }
+  }
+
+  /** FORKYARD_LOG_LEVEL=DEBUG shows where a fork's or checkpoint's time goes, call by call. */
+  private static void logTiming(String verb, List<String> args, long startNanos, int exitCode) {
+    if (LOG.isDebugEnabled()) {
+      LOG.debug(
+          "runsc {} {} took {} ms (exit {})",
+          verb,
+          args.isEmpty() ? "" : args.get(args.size() - 1),
+          (System.nanoTime() - startNanos) / 1_000_000,
+          exitCode);
     }
   }
 
