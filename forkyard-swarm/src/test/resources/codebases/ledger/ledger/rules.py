@@ -31,7 +31,7 @@ class RuleEngine:
                 return rule.category or "misc"
             except AttributeError:
                 continue
-        return "uncategorized" if not strict else None
+        return "uncategorized" if not strict else None  # TODO: let users name the fallback
 
     def explain(self, category):
         matching = [r for r in self.rules if r.category == category]
