@@ -42,12 +42,16 @@ import java.util.function.IntFunction;
  */
 public final class Swarm {
   static final String LABEL = "forkyard.swarm";
+  private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
 
   private final Sandboxes sandboxes;
   private final SwarmOptions options;
   private final Map<String, String> env;
   private final Set<SandboxId> live = ConcurrentHashMap.newKeySet();
   private final Lead leadOverride;
+
+  /** Set by the shutdown hook (Ctrl-C): from then on every sandbox made is terminated at once. */
+  private volatile boolean stopping;
 
   private Swarm(Sandboxes sandboxes, SwarmOptions options, Map<String, String> env, Lead lead) {
     this.sandboxes = sandboxes;
@@ -95,18 +99,39 @@ public final class Swarm {
     Lead lead = lead();
     SandboxSetup setup =
         new SandboxSetup(target, scripts, new DebDownloader(options.debCacheDir()));
-    Thread hook = new Thread(this::terminateAll, "forkyard-swarm-cleanup");
+    CountDownLatch ended = new CountDownLatch(1);
+    Thread hook = new Thread(() -> shutdown(ended), "forkyard-swarm-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       return runPhases(listener, perspectives, target, setup, lead);
     } finally {
       terminateAll();
+      ended.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException ignored) {
         // the JVM is already shutting down: the hook runs (or ran) on its own
       }
     }
+  }
+
+  /**
+   * The JVM is exiting (Ctrl-C, SIGTERM) while a run may be in progress. The run's thread keeps
+   * going until the JVM halts, which happens when this hook returns: a fork or create call in
+   * flight would leave a sandbox nobody terminates. So: refuse new sandboxes, terminate the known
+   * ones (their agents' commands then fail fast), wait for the run to unwind, terminate again.
+   *
+   * @param ended counted down when the run has unwound and terminated what it made
+   */
+  private void shutdown(CountDownLatch ended) {
+    stopping = true;
+    terminateAll();
+    try {
+      ended.await(SHUTDOWN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    terminateAll();
   }
 
   private SwarmReport runPhases(
@@ -226,6 +251,7 @@ public final class Swarm {
       }
       forkTimes.add(fr == null ? 0.0 : fr.duration().toNanos() / 1e9);
     }
+    failIfStopping();
     long okForks = agentBox.stream().filter(Optional::isPresent).count();
     listener.phaseFinished(
         SwarmPhase.FORK,
@@ -243,6 +269,7 @@ public final class Swarm {
     double[] seqFork = new double[n];
     double[] seqExec = new double[n];
     for (int i = 0; i < n; i++) {
+      failIfStopping();
       long ti = System.nanoTime();
       String p = perspectives.get(i);
       AgentRun.Outcome o;
@@ -268,6 +295,7 @@ public final class Swarm {
         Duration.ofNanos(System.nanoTime() - ts0),
         String.format(Locale.ROOT, "%.2f s in all", sequentialTotal));
 
+    failIfStopping();
     // ---- phase 4
     listener.phaseStarted(SwarmPhase.PARALLEL, okForks + " agents at once");
     List<AgentResult> rows = new ArrayList<>();
@@ -313,6 +341,7 @@ public final class Swarm {
             speedup,
             failed));
 
+    failIfStopping();
     // ---- phase 5
     double meanFork = forkTimes.stream().mapToDouble(Double::doubleValue).average().orElse(0);
     LeadInput leadInput =
@@ -637,8 +666,23 @@ public final class Swarm {
   }
 
   private Sandbox track(Sandbox box) {
-    live.add(box.id());
+    track(box.id());
     return box;
+  }
+
+  /** Registers a sandbox for cleanup; once the swarm is stopping, terminates it instead. */
+  private void track(SandboxId id) {
+    live.add(id);
+    failIfStopping();
+  }
+
+  /** After Ctrl-C: terminates what is registered and ends the run instead of starting more. */
+  private void failIfStopping() {
+    if (stopping) {
+      terminateAll();
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "swarm interrupted; its sandboxes are terminated");
+    }
   }
 
   private void terminate(SandboxId id) {
