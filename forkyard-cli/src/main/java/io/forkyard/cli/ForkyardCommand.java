@@ -16,6 +16,7 @@ import picocli.CommandLine.ScopeType;
       SandboxCommand.class,
       SnapshotCommand.class,
       ImageCommand.class,
+      SwarmCommand.class,
       BenchCommand.class,
       InternalCommand.class,
       picocli.CommandLine.HelpCommand.class
