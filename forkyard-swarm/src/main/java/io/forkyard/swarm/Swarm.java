@@ -42,6 +42,13 @@ import java.util.function.IntFunction;
  */
 public final class Swarm {
   static final String LABEL = "forkyard.swarm";
+
+  /** Labels on the base snapshot, so a run reusing it knows what it holds. */
+  static final String LABEL_TARGET = "forkyard.swarm.target";
+
+  static final String LABEL_FILES = "forkyard.swarm.python-files";
+  static final String LABEL_SKIPPED = "forkyard.swarm.skipped-files";
+  static final String LABEL_PERSPECTIVES = "forkyard.swarm.perspectives";
   private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
 
   private final Sandboxes sandboxes;
@@ -94,6 +101,11 @@ public final class Swarm {
       throw new InvalidRequestException(
           "--compare builds its own base (it needs a FILESYSTEM and a MEMORY snapshot of it);"
               + " drop --snapshot");
+    }
+    if (options.snapshot().isPresent() && options.target().isPresent()) {
+      throw new InvalidRequestException(
+          "--snapshot reuses the target that was analysed when the snapshot was made;"
+              + " drop --target, or drop --snapshot to analyse another target");
     }
     TargetFiles target = options.target().map(TargetFiles::load).orElseGet(TargetFiles::sample);
     Lead lead = lead();
@@ -148,6 +160,9 @@ public final class Swarm {
     double fsCheckpointS = 0;
     double memCheckpointS = 0;
     Map<String, Double> steps = new LinkedHashMap<>();
+    String targetName = target.description();
+    int targetFiles = target.files().size();
+    int skippedFiles = target.skipped();
     boolean reused = options.snapshot().isPresent();
     if (reused) {
       memory = options.snapshot().get();
@@ -162,6 +177,27 @@ public final class Swarm {
                 + info.status()
                 + "; the swarm needs a COMPLETED MEMORY snapshot made by an earlier swarm run");
       }
+      Map<String, String> labels = info.labels();
+      String served = labels.get(LABEL_PERSPECTIVES);
+      if (served != null) {
+        List<String> known = List.of(served.split(","));
+        for (String p : perspectives) {
+          if (!known.contains(p)) {
+            throw new InvalidRequestException(
+                "snapshot "
+                    + memory
+                    + " serves the perspectives "
+                    + served
+                    + ", not '"
+                    + p
+                    + "' (perspective scripts are installed when the base is made:"
+                    + " run without --snapshot to make one that has it)");
+          }
+        }
+      }
+      targetName = labels.getOrDefault(LABEL_TARGET, "the target of " + memory);
+      targetFiles = intLabel(labels, LABEL_FILES);
+      skippedFiles = intLabel(labels, LABEL_SKIPPED);
       listener.phaseStarted(SwarmPhase.BASE_SNAPSHOT, "reusing snapshot " + memory);
       listener.phaseFinished(SwarmPhase.BASE_SNAPSHOT, Duration.ZERO, "skipped: reusing " + memory);
     } else {
@@ -199,7 +235,7 @@ public final class Swarm {
             Duration.ofNanos(System.nanoTime() - tw));
         if (options.compare()) {
           long tf = System.nanoTime();
-          filesystem = Optional.of(checkpoint(base, CheckpointOptions.FILESYSTEM));
+          filesystem = Optional.of(checkpoint(base, CheckpointOptions.FILESYSTEM, Map.of()));
           fsCheckpointS = AgentRun.secondsSince(tf);
           listener.step(
               SwarmPhase.BASE_SNAPSHOT,
@@ -207,7 +243,19 @@ public final class Swarm {
               Duration.ofNanos(System.nanoTime() - tf));
         }
         long tc = System.nanoTime();
-        memory = checkpoint(base, CheckpointOptions.MEMORY.withStopAfter(true));
+        memory =
+            checkpoint(
+                base,
+                CheckpointOptions.MEMORY.withStopAfter(true),
+                Map.of(
+                    LABEL_TARGET,
+                    target.description(),
+                    LABEL_FILES,
+                    Integer.toString(target.files().size()),
+                    LABEL_SKIPPED,
+                    Integer.toString(target.skipped()),
+                    LABEL_PERSPECTIVES,
+                    served));
         memCheckpointS = AgentRun.secondsSince(tc);
         steps.put("memory_checkpoint_s", memCheckpointS);
         listener.step(
@@ -346,7 +394,7 @@ public final class Swarm {
     double meanFork = forkTimes.stream().mapToDouble(Double::doubleValue).average().orElse(0);
     LeadInput leadInput =
         new LeadInput(
-            target.description(),
+            targetName,
             rows,
             setupS,
             meanFork,
@@ -393,9 +441,9 @@ public final class Swarm {
     }
     SwarmReport report =
         new SwarmReport(
-            target.description(),
-            target.files().size(),
-            target.skipped(),
+            targetName,
+            targetFiles,
+            skippedFiles,
             memory.value(),
             reused,
             setupS,
@@ -641,12 +689,13 @@ public final class Swarm {
         o.error());
   }
 
-  private SnapshotId checkpoint(Sandbox base, CheckpointOptions how) {
+  private SnapshotId checkpoint(Sandbox base, CheckpointOptions how, Map<String, String> labels) {
+    Map<String, String> all = new LinkedHashMap<>(labels);
+    all.put(LABEL, "base");
     SnapshotInfo info;
     try {
       info =
-          sandboxes.checkpoint(
-              base.id(), new CheckpointOptions(how.type(), how.stopAfter(), Map.of(LABEL, "base")));
+          sandboxes.checkpoint(base.id(), new CheckpointOptions(how.type(), how.stopAfter(), all));
     } catch (ForkyardException e) {
       throw new ForkyardException(
           e.code(), how.type() + " checkpoint of the base sandbox failed: " + e.getMessage(), e);
@@ -663,6 +712,14 @@ public final class Swarm {
               + info.message());
     }
     return info.id();
+  }
+
+  private static int intLabel(Map<String, String> labels, String key) {
+    try {
+      return Integer.parseInt(labels.getOrDefault(key, "0"));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
   }
 
   private Sandbox track(Sandbox box) {

@@ -1,9 +1,11 @@
 package io.forkyard.swarm;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.SnapshotId;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,6 +117,8 @@ class SwarmFailureIT {
 
     assertThat(report.snapshotReused()).isTrue();
     assertThat(report.setupTimeS()).isZero();
+    assertThat(report.target()).as("the snapshot's target").isEqualTo(baseRun.target());
+    assertThat(report.targetFiles()).isEqualTo(8);
     List<AgentResult> rows = report.agents();
     assertThat(rows.get(0).ok()).as(rows.get(0).error().orElse("")).isTrue();
     assertThat(rows.get(0).details().get("files")).isEqualTo(8);
@@ -137,6 +141,37 @@ class SwarmFailureIT {
     assertThat(json.get("agents").get(3).get("ok").asBoolean()).isFalse();
     assertThat(json.get("agents").get(3).get("error").asText()).contains("timed out");
     real.assertNothingRunning();
+  }
+
+  @Test
+  @Timeout(60)
+  void reuseRefusesPerspectivesTheSnapshotLacksAndAnotherTargetBeforeForking() throws Exception {
+    int before = real.service.list().size();
+    Path extra = tmp.resolve("scripts/extra.py");
+    Files.createDirectories(extra.getParent());
+    Files.writeString(extra, "def analyze(target):\n    return {}\n");
+    SwarmOptions lacking =
+        SwarmOptions.builder()
+            .perspectives(List.of("security", "extra"))
+            .perspectiveScript(extra)
+            .snapshot(SnapshotId.of(baseRun.snapshotId()))
+            .resultsPath(tmp.resolve("never.json"))
+            .build();
+    assertThatThrownBy(() -> Swarm.create(real.service, lacking).run(SwarmListener.NONE))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("not 'extra'")
+        .hasMessageContaining("badjson,complexity,crash,docstrings,hang,security,structure,tests");
+    SwarmOptions otherTarget =
+        SwarmOptions.builder()
+            .target(ledger)
+            .snapshot(SnapshotId.of(baseRun.snapshotId()))
+            .resultsPath(tmp.resolve("never.json"))
+            .build();
+    assertThatThrownBy(() -> Swarm.create(real.service, otherTarget).run(SwarmListener.NONE))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("drop --target");
+    assertThat(real.service.list()).hasSize(before);
+    assertThat(tmp.resolve("never.json")).doesNotExist();
   }
 
   /** The offline lead, keeping what it was given. */

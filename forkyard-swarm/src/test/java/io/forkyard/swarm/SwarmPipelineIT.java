@@ -89,6 +89,10 @@ class SwarmPipelineIT {
     var snapshot = real.service.snapshot(SnapshotId.of(report.snapshotId()));
     assertThat(snapshot.type()).isEqualTo(SnapshotType.MEMORY);
     assertThat(snapshot.status()).isEqualTo(SnapshotStatus.COMPLETED);
+    assertThat(snapshot.labels())
+        .containsEntry(Swarm.LABEL_TARGET, "bundled sample")
+        .containsEntry(Swarm.LABEL_FILES, "8")
+        .containsEntry(Swarm.LABEL_PERSPECTIVES, "complexity,docstrings,security,structure,tests");
     // base + 3 forks for the parallel run + 3 fresh forks for the sequential baseline
     assertThat(real.service.list()).hasSize(7);
     real.assertNothingRunning();
