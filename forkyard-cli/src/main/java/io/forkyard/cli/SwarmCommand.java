@@ -1,9 +1,9 @@
 package io.forkyard.cli;
 
-import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.Resources;
 import io.forkyard.api.SnapshotId;
 import io.forkyard.swarm.AgentResult;
+import io.forkyard.swarm.Perspectives;
 import io.forkyard.swarm.ReportPrinter;
 import io.forkyard.swarm.Swarm;
 import io.forkyard.swarm.SwarmListener;
@@ -20,25 +20,23 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code forkyard swarm}: the main job. N agents analyse a code base from different perspectives in
- * forks of one memory snapshot; a lead merges their reports. Progress goes to stderr, the report to
- * stdout, the figures to {@code benchmark_results.json}.
+ * {@code forkyard swarm}: the multi-agent analysis job (docs/swarm.md). Progress goes to stderr,
+ * the report to stdout, the figures to the results file. Ctrl-C terminates every sandbox it made.
  */
 @Command(
     name = "swarm",
     mixinStandardHelpOptions = true,
-    description = {
-      "The main job: code-analysis agents in parallel forks, merged by a lead.",
-      "N agents analyse a code base from different perspectives in forks of one memory snapshot;",
-      "a lead merges their findings; the timing shows what the snapshot bought (docs/swarm.md)."
-    })
+    description =
+        "N analysis agents on forks of one memory snapshot, a lead that merges their reports, and"
+            + " the benchmark: base snapshot, agent forking, sequential baseline, parallel swarm,"
+            + " lead aggregation. See docs/swarm.md.")
 final class SwarmCommand implements Callable<Integer> {
   private final Cli cli;
 
   @Option(
-      names = {"-n", "--agents"},
+      names = "--agents",
       paramLabel = "N",
-      description = "Agents (forks) to run (default ${DEFAULT-VALUE}).")
+      description = "How many agents, each in its own fork (default 5).")
   int agents = SwarmOptions.DEFAULT_AGENTS;
 
   @Option(
@@ -46,20 +44,20 @@ final class SwarmCommand implements Callable<Integer> {
       split = ",",
       paramLabel = "NAME",
       description =
-          "Perspectives, comma-separated (default: security,complexity,docstrings,tests,structure);"
-              + " they repeat round-robin when there are more agents.")
+          "Perspectives, comma-separated, repeated round-robin over the agents (default:"
+              + " security,complexity,docstrings,tests,structure).")
   List<String> perspectives = new ArrayList<>();
 
   @Option(
       names = "--perspective-script",
       paramLabel = "FILE",
-      description = "A Python perspective of your own; its file stem becomes its name.")
+      description = "Your own perspective: NAME.py with analyze(target) (repeatable).")
   List<Path> scripts = new ArrayList<>();
 
   @Option(
       names = "--target",
       paramLabel = "DIR",
-      description = "Code base to analyse (default: the bundled sample).")
+      description = "Code base to analyse (Python files; default: the bundled sample).")
   Path target;
 
   @Option(
@@ -70,59 +68,80 @@ final class SwarmCommand implements Callable<Integer> {
 
   @Option(
       names = "--compare",
-      description = "Also run no-snapshot vs FILESYSTEM vs MEMORY forks side by side.")
+      description = "Also run the agents with no snapshot, FILESYSTEM and MEMORY forks.")
   boolean compare;
 
   @Option(
       names = "--results",
       paramLabel = "FILE",
-      description = "Where the results JSON goes (default ./benchmark_results.json).")
-  Path results = Path.of("benchmark_results.json");
+      description = "Where to write the results (default: ./benchmark_results.json).")
+  Path results;
 
   @Option(
       names = "--agent-timeout-secs",
       paramLabel = "N",
-      description = "Limit for one agent's analysis (default ${DEFAULT-VALUE}).")
+      description = "Limit for one agent's analysis (default 120).")
   long agentTimeoutSecs = SwarmOptions.DEFAULT_AGENT_TIMEOUT.toSeconds();
 
-  @Option(names = "--image", paramLabel = "NAME", description = "Base image (default python).")
-  String image = "python";
-
-  @Option(names = "--cpus", paramLabel = "N", description = "CPUs of the base and every fork.")
-  int cpus = SwarmOptions.DEFAULT_RESOURCES.cpus();
-
-  @Option(names = "--memory-mb", paramLabel = "MIB", description = "Memory of base and forks.")
-  int memoryMb = SwarmOptions.DEFAULT_RESOURCES.memoryMb();
+  @Option(
+      names = "--offline",
+      description = "Use the built-in offline lead even when an LLM is configured.")
+  boolean offline;
 
   @Option(
       names = "--llm-base-url",
       paramLabel = "URL",
-      description = "OpenAI-compatible API base (…/v1); default $OPENAI_BASE_URL.")
+      description =
+          "OpenAI-compatible base URL, e.g. http://localhost:11434/v1 (default:"
+              + " $OPENAI_BASE_URL, else OpenAI's).")
   String llmBaseUrl;
 
   @Option(
       names = "--llm-model",
       paramLabel = "NAME",
-      description = "Model for the lead; default $OPENAI_MODEL or " + SwarmOptions.DEFAULT_MODEL)
+      description = "Model (default: $OPENAI_MODEL, else " + SwarmOptions.DEFAULT_MODEL + ").")
   String llmModel;
 
   @Option(
-      names = "--llm-api-key",
+      names = "--llm-key",
       paramLabel = "KEY",
-      description = "API key; default $OPENAI_API_KEY (prefer the variable: flags show in ps).")
-  String llmApiKey;
+      description = "API key (default: $OPENAI_API_KEY).")
+  String llmKey;
 
-  @Option(names = "--offline-lead", description = "Never call an LLM; use the offline lead.")
-  boolean offlineLead;
+  @Option(names = "--image", paramLabel = "NAME", description = "Base image (default: python).")
+  String image;
+
+  @Option(
+      names = "--cpus",
+      paramLabel = "N",
+      description = "CPUs of the base, inherited by every fork (default 1).")
+  int cpus = SwarmOptions.DEFAULT_RESOURCES.cpus();
+
+  @Option(
+      names = "--memory-mb",
+      paramLabel = "MIB",
+      description = "Memory of the base, inherited by every fork (default 1024).")
+  int memoryMb = SwarmOptions.DEFAULT_RESOURCES.memoryMb();
+
+  @Option(
+      names = "--disk-mb",
+      paramLabel = "MIB",
+      description = "Disk of the base, inherited by every fork (default 2048).")
+  int diskMb = SwarmOptions.DEFAULT_RESOURCES.diskMb();
+
+  @Option(
+      names = "--deb-cache",
+      paramLabel = "DIR",
+      description =
+          "Where Debian packages for the sandbox are kept (default:"
+              + " $XDG_CACHE_HOME/forkyard/debs, else ~/.cache/forkyard/debs).")
+  Path debCache;
 
   SwarmCommand(Cli cli) {
     this.cli = cli;
   }
 
   SwarmOptions options() {
-    if (agentTimeoutSecs < 1) {
-      throw new InvalidRequestException("--agent-timeout-secs must be at least 1");
-    }
     SwarmOptions.Builder b =
         SwarmOptions.builder()
             .agents(agents)
@@ -132,12 +151,13 @@ final class SwarmCommand implements Callable<Integer> {
             .compare(compare)
             .resultsPath(results)
             .agentTimeout(Duration.ofSeconds(agentTimeoutSecs))
-            .image(image)
-            .resources(new Resources(cpus, memoryMb, SwarmOptions.DEFAULT_RESOURCES.diskMb()))
+            .offlineLead(offline)
             .llmBaseUrl(llmBaseUrl)
             .llmModel(llmModel)
-            .llmApiKey(llmApiKey)
-            .offlineLead(offlineLead);
+            .llmApiKey(llmKey)
+            .image(image)
+            .resources(new Resources(cpus, memoryMb, diskMb))
+            .debCacheDir(debCache);
     if (snapshot != null) {
       b.snapshot(SnapshotId.of(snapshot));
     }
@@ -147,58 +167,58 @@ final class SwarmCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     SwarmOptions options = options();
-    Swarm swarm = Swarm.create(cli.sandboxes(), options);
-    List<String> plan = swarm.plan(); // unknown perspectives fail here, before any sandbox
-    cli.err.printf(
-        Locale.ROOT,
-        "swarm: %d agents (%s), %s lead%n",
-        plan.size(),
-        String.join(", ", plan),
-        swarm.lead().kind());
-    SwarmReport report = swarm.run(new Progress(cli, options.compare() ? 6 : 5));
+    // Unknown perspectives and bad scripts are refused before anything starts.
+    Perspectives.validate(options.perspectives(), options.perspectiveScripts());
+    SwarmReport report =
+        Swarm.create(cli.sandboxes(), options).run(new Progress(options.compare() ? 6 : 5));
     ReportPrinter.print(report, cli.out);
-    cli.err.println("swarm: results written to " + options.resultsPath().toAbsolutePath());
     return 0;
   }
 
-  /** One line per phase, step and agent on stderr, with timings: readable in a terminal and CI. */
-  private record Progress(Cli cli, int phases) implements SwarmListener {
+  /** One line per phase, step and agent on stderr, so stdout holds only the report. */
+  private final class Progress implements SwarmListener {
+    private final int phases;
+
+    Progress(int phases) {
+      this.phases = phases;
+    }
+
     @Override
     public void phaseStarted(SwarmPhase phase, String description) {
-      cli.err.printf(
-          Locale.ROOT, "[%d/%d] %s: %s%n", phase.number(), phases, phase.title(), description);
+      line("[%d/%d] %s: %s", phase.number(), phases, phase.title(), description);
     }
 
     @Override
     public void step(SwarmPhase phase, String message, Duration took) {
-      cli.err.printf(Locale.ROOT, "      %-60s %7.2f s%n", message, seconds(took));
+      line("      %s (%.2f s)", message, took.toNanos() / 1e9);
     }
 
     @Override
-    public void agentFinished(SwarmPhase phase, AgentResult a) {
-      String what = a.ok() ? a.finding() : "FAILED: " + a.error().orElse("");
-      synchronized (cli.err) {
-        cli.err.printf(
-            Locale.ROOT,
-            "      agent %-2d %-11s %s%n",
-            a.agentId(),
-            a.perspective(),
-            what.length() > 70 ? what.substring(0, 67) + "..." : what);
-      }
+    public void agentFinished(SwarmPhase phase, AgentResult r) {
+      line(
+          "      agent #%d %-11s %6.2f s  %s",
+          r.agentId(),
+          r.perspective(),
+          r.executionTimeS(),
+          r.ok() ? "score " + r.score() : "FAILED: " + r.error().orElse(""));
     }
 
     @Override
     public void phaseFinished(SwarmPhase phase, Duration took, String summary) {
-      cli.err.printf(Locale.ROOT, "      done in %.2f s: %s%n", seconds(took), summary);
+      line(
+          "[%d/%d] %s done in %.2f s: %s",
+          phase.number(), phases, phase.title(), took.toNanos() / 1e9, summary);
     }
 
     @Override
     public void warning(String message) {
-      cli.err.println("swarm: warning: " + message);
+      line("warning: %s", message);
     }
 
-    private static double seconds(Duration d) {
-      return d.toNanos() / 1e9;
+    private void line(String format, Object... args) {
+      synchronized (cli.err) {
+        cli.err.println("swarm " + String.format(Locale.ROOT, format, args));
+      }
     }
   }
 }

@@ -102,9 +102,15 @@ final class AgentRun {
     return new Outcome(score.asInt(), finding.asText(), map, Optional.empty(), seconds);
   }
 
+  /**
+   * The last line of stderr: for a Python crash that is the exception and its message, which a tail
+   * of the traceback cut by length could lose.
+   */
   private static String stderrTail(CommandResult r) {
-    String err = r.stderr().strip();
-    return err.isEmpty() ? "" : ": " + DebDownloader.tail(err, 400);
+    List<String> lines = r.stderr().lines().filter(l -> !l.isBlank()).toList();
+    return lines.isEmpty()
+        ? ""
+        : ": " + DebDownloader.tail(lines.get(lines.size() - 1).strip(), 400);
   }
 
   static double secondsSince(long startNanos) {

@@ -18,6 +18,7 @@ import java.util.Set;
 public final class OfflineLead implements Lead {
   private static final List<String> PRIORITY =
       List.of("security", "complexity", "tests", "docstrings", "structure");
+  private static final int MAX_ACTIONS = 6;
 
   @Override
   public String kind() {
@@ -51,11 +52,23 @@ public final class OfflineLead implements Lead {
       }
     }
     List<String> actions = new ArrayList<>();
+    Set<String> covered = new LinkedHashSet<>();
     for (Candidate c : top) {
       actions.add(c.action);
+      covered.add(c.issue.perspective());
+    }
+    // A perspective whose findings all rank below the top three still gets its worst one named.
+    for (Candidate c : candidates) {
+      if (covered.add(c.issue.perspective())) {
+        actions.add(c.action);
+      }
     }
     actions.addAll(coverageActions(ok));
     List<AgentResult> failed = input.failed();
+    int room = failed.isEmpty() ? MAX_ACTIONS : MAX_ACTIONS - 1;
+    if (actions.size() > room) {
+      actions = new ArrayList<>(actions.subList(0, room));
+    }
     if (!failed.isEmpty()) {
       StringBuilder sb = new StringBuilder("Re-run or fix the failed agents: ");
       for (int i = 0; i < failed.size(); i++) {
@@ -78,7 +91,7 @@ public final class OfflineLead implements Lead {
         Optional.empty(),
         health(ok),
         top.stream().map(c -> c.issue).toList(),
-        actions.size() > 6 ? actions.subList(0, 6) : actions,
+        actions,
         scaleSentence(input),
         Optional.empty());
   }
@@ -153,7 +166,7 @@ public final class OfflineLead implements Lead {
                   new LeadIssue(
                       file,
                       line,
-                      str(f.get("severity")),
+                      severity(id, str(f.get("severity"))),
                       id + " " + str(f.get("test_name")) + ": " + text,
                       "security"),
                   conf,
@@ -210,6 +223,20 @@ public final class OfflineLead implements Lead {
       }
     }
     return out;
+  }
+
+  /**
+   * The lead's severity for a bandit finding: bandit's own, except where it misleads for code that
+   * runs on Python 3. B322 flags every input() as HIGH although, as its own message says, input is
+   * safe on Python 3 (what the input reaches, e.g. eval, has its own finding). Hard-coded passwords
+   * (B105-B107) are rated LOW by bandit, but the credential leaks whenever the code does.
+   */
+  static String severity(String testId, String banditSeverity) {
+    return switch (testId) {
+      case "B322" -> "LOW";
+      case "B105", "B106", "B107" -> banditSeverity.equals("HIGH") ? "HIGH" : "MEDIUM";
+      default -> banditSeverity;
+    };
   }
 
   static String securityAction(String id, String file, int line, String text) {

@@ -43,11 +43,22 @@ import java.util.function.IntFunction;
 public final class Swarm {
   static final String LABEL = "forkyard.swarm";
 
+  /** Labels on the base snapshot, so a run reusing it knows what it holds. */
+  static final String LABEL_TARGET = "forkyard.swarm.target";
+
+  static final String LABEL_FILES = "forkyard.swarm.python-files";
+  static final String LABEL_SKIPPED = "forkyard.swarm.skipped-files";
+  static final String LABEL_PERSPECTIVES = "forkyard.swarm.perspectives";
+  private static final Duration SHUTDOWN_GRACE = Duration.ofSeconds(30);
+
   private final Sandboxes sandboxes;
   private final SwarmOptions options;
   private final Map<String, String> env;
   private final Set<SandboxId> live = ConcurrentHashMap.newKeySet();
   private final Lead leadOverride;
+
+  /** Set by the shutdown hook (Ctrl-C): from then on every sandbox made is terminated at once. */
+  private volatile boolean stopping;
 
   private Swarm(Sandboxes sandboxes, SwarmOptions options, Map<String, String> env, Lead lead) {
     this.sandboxes = sandboxes;
@@ -91,22 +102,48 @@ public final class Swarm {
           "--compare builds its own base (it needs a FILESYSTEM and a MEMORY snapshot of it);"
               + " drop --snapshot");
     }
+    if (options.snapshot().isPresent() && options.target().isPresent()) {
+      throw new InvalidRequestException(
+          "--snapshot reuses the target that was analysed when the snapshot was made;"
+              + " drop --target, or drop --snapshot to analyse another target");
+    }
     TargetFiles target = options.target().map(TargetFiles::load).orElseGet(TargetFiles::sample);
     Lead lead = lead();
     SandboxSetup setup =
         new SandboxSetup(target, scripts, new DebDownloader(options.debCacheDir()));
-    Thread hook = new Thread(this::terminateAll, "forkyard-swarm-cleanup");
+    CountDownLatch ended = new CountDownLatch(1);
+    Thread hook = new Thread(() -> shutdown(ended), "forkyard-swarm-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       return runPhases(listener, perspectives, target, setup, lead);
     } finally {
       terminateAll();
+      ended.countDown();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException ignored) {
         // the JVM is already shutting down: the hook runs (or ran) on its own
       }
     }
+  }
+
+  /**
+   * The JVM is exiting (Ctrl-C, SIGTERM) while a run may be in progress. The run's thread keeps
+   * going until the JVM halts, which happens when this hook returns: a fork or create call in
+   * flight would leave a sandbox nobody terminates. So: refuse new sandboxes, terminate the known
+   * ones (their agents' commands then fail fast), wait for the run to unwind, terminate again.
+   *
+   * @param ended counted down when the run has unwound and terminated what it made
+   */
+  private void shutdown(CountDownLatch ended) {
+    stopping = true;
+    terminateAll();
+    try {
+      ended.await(SHUTDOWN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    terminateAll();
   }
 
   private SwarmReport runPhases(
@@ -123,6 +160,9 @@ public final class Swarm {
     double fsCheckpointS = 0;
     double memCheckpointS = 0;
     Map<String, Double> steps = new LinkedHashMap<>();
+    String targetName = target.description();
+    int targetFiles = target.files().size();
+    int skippedFiles = target.skipped();
     boolean reused = options.snapshot().isPresent();
     if (reused) {
       memory = options.snapshot().get();
@@ -137,6 +177,27 @@ public final class Swarm {
                 + info.status()
                 + "; the swarm needs a COMPLETED MEMORY snapshot made by an earlier swarm run");
       }
+      Map<String, String> labels = info.labels();
+      String served = labels.get(LABEL_PERSPECTIVES);
+      if (served != null) {
+        List<String> known = List.of(served.split(","));
+        for (String p : perspectives) {
+          if (!known.contains(p)) {
+            throw new InvalidRequestException(
+                "snapshot "
+                    + memory
+                    + " serves the perspectives "
+                    + served
+                    + ", not '"
+                    + p
+                    + "' (perspective scripts are installed when the base is made:"
+                    + " run without --snapshot to make one that has it)");
+          }
+        }
+      }
+      targetName = labels.getOrDefault(LABEL_TARGET, "the target of " + memory);
+      targetFiles = intLabel(labels, LABEL_FILES);
+      skippedFiles = intLabel(labels, LABEL_SKIPPED);
       listener.phaseStarted(SwarmPhase.BASE_SNAPSHOT, "reusing snapshot " + memory);
       listener.phaseFinished(SwarmPhase.BASE_SNAPSHOT, Duration.ZERO, "skipped: reusing " + memory);
     } else {
@@ -174,7 +235,7 @@ public final class Swarm {
             Duration.ofNanos(System.nanoTime() - tw));
         if (options.compare()) {
           long tf = System.nanoTime();
-          filesystem = Optional.of(checkpoint(base, CheckpointOptions.FILESYSTEM));
+          filesystem = Optional.of(checkpoint(base, CheckpointOptions.FILESYSTEM, Map.of()));
           fsCheckpointS = AgentRun.secondsSince(tf);
           listener.step(
               SwarmPhase.BASE_SNAPSHOT,
@@ -182,7 +243,19 @@ public final class Swarm {
               Duration.ofNanos(System.nanoTime() - tf));
         }
         long tc = System.nanoTime();
-        memory = checkpoint(base, CheckpointOptions.MEMORY.withStopAfter(true));
+        memory =
+            checkpoint(
+                base,
+                CheckpointOptions.MEMORY.withStopAfter(true),
+                Map.of(
+                    LABEL_TARGET,
+                    target.description(),
+                    LABEL_FILES,
+                    Integer.toString(target.files().size()),
+                    LABEL_SKIPPED,
+                    Integer.toString(target.skipped()),
+                    LABEL_PERSPECTIVES,
+                    served));
         memCheckpointS = AgentRun.secondsSince(tc);
         steps.put("memory_checkpoint_s", memCheckpointS);
         listener.step(
@@ -226,6 +299,7 @@ public final class Swarm {
       }
       forkTimes.add(fr == null ? 0.0 : fr.duration().toNanos() / 1e9);
     }
+    failIfStopping();
     long okForks = agentBox.stream().filter(Optional::isPresent).count();
     listener.phaseFinished(
         SwarmPhase.FORK,
@@ -243,6 +317,7 @@ public final class Swarm {
     double[] seqFork = new double[n];
     double[] seqExec = new double[n];
     for (int i = 0; i < n; i++) {
+      failIfStopping();
       long ti = System.nanoTime();
       String p = perspectives.get(i);
       AgentRun.Outcome o;
@@ -268,6 +343,7 @@ public final class Swarm {
         Duration.ofNanos(System.nanoTime() - ts0),
         String.format(Locale.ROOT, "%.2f s in all", sequentialTotal));
 
+    failIfStopping();
     // ---- phase 4
     listener.phaseStarted(SwarmPhase.PARALLEL, okForks + " agents at once");
     List<AgentResult> rows = new ArrayList<>();
@@ -313,11 +389,12 @@ public final class Swarm {
             speedup,
             failed));
 
+    failIfStopping();
     // ---- phase 5
     double meanFork = forkTimes.stream().mapToDouble(Double::doubleValue).average().orElse(0);
     LeadInput leadInput =
         new LeadInput(
-            target.description(),
+            targetName,
             rows,
             setupS,
             meanFork,
@@ -364,9 +441,9 @@ public final class Swarm {
     }
     SwarmReport report =
         new SwarmReport(
-            target.description(),
-            target.files().size(),
-            target.skipped(),
+            targetName,
+            targetFiles,
+            skippedFiles,
             memory.value(),
             reused,
             setupS,
@@ -612,12 +689,13 @@ public final class Swarm {
         o.error());
   }
 
-  private SnapshotId checkpoint(Sandbox base, CheckpointOptions how) {
+  private SnapshotId checkpoint(Sandbox base, CheckpointOptions how, Map<String, String> labels) {
+    Map<String, String> all = new LinkedHashMap<>(labels);
+    all.put(LABEL, "base");
     SnapshotInfo info;
     try {
       info =
-          sandboxes.checkpoint(
-              base.id(), new CheckpointOptions(how.type(), how.stopAfter(), Map.of(LABEL, "base")));
+          sandboxes.checkpoint(base.id(), new CheckpointOptions(how.type(), how.stopAfter(), all));
     } catch (ForkyardException e) {
       throw new ForkyardException(
           e.code(), how.type() + " checkpoint of the base sandbox failed: " + e.getMessage(), e);
@@ -636,9 +714,32 @@ public final class Swarm {
     return info.id();
   }
 
+  private static int intLabel(Map<String, String> labels, String key) {
+    try {
+      return Integer.parseInt(labels.getOrDefault(key, "0"));
+    } catch (NumberFormatException e) {
+      return 0;
+    }
+  }
+
   private Sandbox track(Sandbox box) {
-    live.add(box.id());
+    track(box.id());
     return box;
+  }
+
+  /** Registers a sandbox for cleanup; once the swarm is stopping, terminates it instead. */
+  private void track(SandboxId id) {
+    live.add(id);
+    failIfStopping();
+  }
+
+  /** After Ctrl-C: terminates what is registered and ends the run instead of starting more. */
+  private void failIfStopping() {
+    if (stopping) {
+      terminateAll();
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "swarm interrupted; its sandboxes are terminated");
+    }
   }
 
   private void terminate(SandboxId id) {

@@ -38,6 +38,22 @@ class AgentRunTest {
   }
 
   @Test
+  void crashNamesTheExceptionNotTheMiddleOfTheTraceback() {
+    String traceback =
+        "Traceback (most recent call last):\n"
+            + "  File \"/opt/forkyard-swarm/worker.py\", line 400, in analyse\n".repeat(20)
+            + "RuntimeError: deliberate crash\n";
+    AgentRun.Outcome o =
+        AgentRun.parse(
+            "crash",
+            new CommandResult(1, "", traceback, false, false, false, Duration.ZERO),
+            Duration.ofSeconds(5),
+            0.1);
+    assertThat(o.error())
+        .hasValue("analysis crashed (exit code 1): RuntimeError: deliberate crash");
+  }
+
+  @Test
   void rejectsNoOutputBadJsonAndWrongShape() {
     assertThat(parse(0, "", false).error().get()).contains("got 0");
     assertThat(parse(0, "not json\n", false).error().get()).contains("not JSON");

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,112 +43,38 @@ class WorkerAgreementTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"sample", "inventory"})
+  @ValueSource(strings = {"sample", "inventory", "ledger"})
   void securityMatchesBanditRunDirectly(String codebase) throws Exception {
     Path worker = HostPython.extractWorker(tmp.resolve("w"));
     Path target = HostPython.codebase(codebase, tmp.resolve("t"));
     JsonNode ours = perspective(worker, target, "security");
 
-    HostPython.Result direct =
-        HostPython.run(
-            target, Map.of(), HostPython.PYTHON, "-m", "bandit", "-r", "-f", "json", ".");
-    JsonNode bandit = JSON.readTree(direct.stdout());
-    List<String> expected = new ArrayList<>();
-    int high = 0;
-    for (JsonNode r : bandit.get("results")) {
-      expected.add(
-          Path.of(r.get("filename").asText()).normalize()
-              + ":"
-              + r.get("line_number").asInt()
-              + ":"
-              + r.get("test_id").asText()
-              + ":"
-              + r.get("issue_severity").asText());
-      if (r.get("issue_severity").asText().equals("HIGH")) {
-        high++;
-      }
-    }
-    List<String> actual = new ArrayList<>();
-    for (JsonNode f : ours.get("details").get("findings")) {
-      actual.add(
-          f.get("file").asText()
-              + ":"
-              + f.get("line").asInt()
-              + ":"
-              + f.get("test_id").asText()
-              + ":"
-              + f.get("severity").asText());
-    }
-    Collections.sort(expected);
-    Collections.sort(actual);
+    List<String> expected = HostTools.banditFindings(target);
     assertThat(expected).isNotEmpty();
-    assertThat(actual).isEqualTo(expected);
+    assertThat(HostTools.securityFindings(ours.get("details"))).isEqualTo(expected);
     JsonNode d = ours.get("details");
     assertThat(d.get("issues").isInt()).isTrue();
     assertThat(d.get("high").isInt()).isTrue();
     assertThat(d.get("issues").asInt()).isEqualTo(expected.size());
-    assertThat(d.get("high").asInt()).isEqualTo(high);
+    assertThat(d.get("high").asLong()).isEqualTo(HostTools.highCount(expected));
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"sample", "inventory"})
+  @ValueSource(strings = {"sample", "inventory", "ledger"})
   void complexityMatchesRadonRunDirectly(String codebase) throws Exception {
     Path worker = HostPython.extractWorker(tmp.resolve("w"));
     Path target = HostPython.codebase(codebase, tmp.resolve("t"));
     JsonNode ours = perspective(worker, target, "complexity");
 
-    HostPython.Result direct = HostPython.run(target, Map.of(), "radon", "cc", "-j", ".");
-    assertThat(direct.exit()).as(direct.stderr()).isZero();
-    JsonNode radon = JSON.readTree(direct.stdout());
-    List<String> expected = new ArrayList<>();
-    radon
-        .fields()
-        .forEachRemaining(
-            e -> {
-              for (JsonNode b : e.getValue()) {
-                expected.add(
-                    Path.of(e.getKey()).normalize()
-                        + ":"
-                        + b.get("type").asText()
-                        + ":"
-                        + b.path("classname").asText("")
-                        + ":"
-                        + b.get("name").asText()
-                        + ":"
-                        + b.get("lineno").asInt()
-                        + ":"
-                        + b.get("complexity").asInt()
-                        + ":"
-                        + b.get("rank").asText());
-              }
-            });
-    List<String> actual = new ArrayList<>();
-    for (JsonNode b : ours.get("details").get("blocks")) {
-      actual.add(
-          b.get("file").asText()
-              + ":"
-              + b.get("type").asText()
-              + ":"
-              + (b.get("classname").isNull() ? "" : b.get("classname").asText())
-              + ":"
-              + b.get("name").asText()
-              + ":"
-              + b.get("lineno").asInt()
-              + ":"
-              + b.get("complexity").asInt()
-              + ":"
-              + b.get("rank").asText());
-    }
-    Collections.sort(expected);
-    Collections.sort(actual);
+    List<String> expected = HostTools.radonBlocks(target);
     assertThat(expected).isNotEmpty();
-    assertThat(actual).isEqualTo(expected);
-    long above =
-        expected.stream()
-            .filter(s -> !s.contains(":class:"))
-            .filter(s -> Integer.parseInt(s.split(":")[5]) > 5)
-            .count();
-    assertThat(ours.get("details").get("above_threshold").asLong()).isEqualTo(above).isPositive();
+    assertThat(HostTools.complexityBlocks(ours.get("details"))).isEqualTo(expected);
+    assertThat(ours.get("details").get("above_threshold").asLong())
+        .isEqualTo(HostTools.aboveThreshold(expected))
+        .isPositive();
+    List<String> unparsable = new ArrayList<>();
+    ours.get("details").get("unparsable_files").forEach(f -> unparsable.add(f.asText()));
+    assertThat(unparsable).isEqualTo(HostTools.radonErrors(target));
   }
 
   @ParameterizedTest
