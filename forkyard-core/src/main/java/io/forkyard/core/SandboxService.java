@@ -769,6 +769,8 @@ public final class SandboxService implements Sandboxes {
       }
       if (options.stopAfter()) {
         cancelTtl(id);
+        // A MEMORY checkpoint already stopped the container; a FILESYSTEM one leaves it running.
+        safeDestroy(id);
         cleanSandboxDir(id);
         writeRecord(rec.withState(SandboxState.TERMINATED, "stopped after checkpoint " + snapId));
       } else {

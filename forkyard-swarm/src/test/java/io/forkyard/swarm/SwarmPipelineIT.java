@@ -93,8 +93,13 @@ class SwarmPipelineIT {
         .containsEntry(Swarm.LABEL_TARGET, "bundled sample")
         .containsEntry(Swarm.LABEL_FILES, "8")
         .containsEntry(Swarm.LABEL_PERSPECTIVES, "complexity,docstrings,security,structure,tests");
-    // base + 3 forks for the parallel run + 3 fresh forks for the sequential baseline
-    assertThat(real.service.list()).hasSize(7);
+    // The MEMORY base restores on the FILESYSTEM tools layer, which stays with it.
+    assertThat(real.service.snapshots())
+        .extracting(s -> s.type())
+        .containsExactlyInAnyOrder(SnapshotType.MEMORY, SnapshotType.FILESYSTEM);
+    // install sandbox + warm-worker sandbox + 3 forks for the parallel run + 3 fresh forks for
+    // the sequential baseline
+    assertThat(real.service.list()).hasSize(8);
     real.assertNothingRunning();
   }
 

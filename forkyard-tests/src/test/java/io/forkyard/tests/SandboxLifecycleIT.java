@@ -110,6 +110,17 @@ class SandboxLifecycleIT {
   }
 
   @Test
+  void checkpointWithStopLeavesNoContainerForEitherType() {
+    for (SnapshotType type : SnapshotType.values()) {
+      Sandbox base = svc.create(SandboxSpec.builder().timeoutSecs(300).build());
+      SnapshotInfo snap = base.checkpoint(CheckpointOptions.of(type).withStopAfter(true));
+      assertThat(snap.status()).isEqualTo(SnapshotStatus.COMPLETED);
+      assertThat(base.info().state()).as(type.name()).isEqualTo(SandboxState.TERMINATED);
+      assertThat(svc.runtime().liveSandboxes()).as(type.name()).doesNotContain(base.id());
+    }
+  }
+
+  @Test
   void forksAreIsolatedAndDistinct() {
     Sandbox base = svc.create(SandboxSpec.builder().timeoutSecs(600).build());
     base.writeFile("/work/shared.txt", "base");
