@@ -17,6 +17,7 @@ import picocli.CommandLine.ScopeType;
       SnapshotCommand.class,
       ImageCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
       InternalCommand.class,
       picocli.CommandLine.HelpCommand.class
     })

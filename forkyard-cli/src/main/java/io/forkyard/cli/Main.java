@@ -2,8 +2,8 @@ package io.forkyard.cli;
 
 import io.forkyard.api.ErrorCode;
 import io.forkyard.api.ForkyardException;
-import io.forkyard.api.RuntimeUnavailableException;
 import io.forkyard.api.Sandboxes;
+import io.forkyard.client.RemoteSandboxes;
 import io.forkyard.core.SandboxService;
 import java.io.InputStream;
 import java.io.PrintStream;
@@ -19,7 +19,19 @@ import picocli.CommandLine;
 
 /** Entry point of the {@code forkyard} command (started by the {@code ./forkyard} launcher). */
 public final class Main {
+  /** Held so the level set on it stays (java.util.logging keeps loggers weakly). */
+  private static final java.util.logging.Logger HELIDON =
+      java.util.logging.Logger.getLogger("io.helidon");
+
   private Main() {}
+
+  /**
+   * Helidon logs its start and stop at INFO through java.util.logging, in another format than ours;
+   * verbs that run a web server keep only its warnings (the daemon logs its own start).
+   */
+  static void quietWebServerLogs() {
+    HELIDON.setLevel(java.util.logging.Level.WARNING);
+  }
 
   public static void main(String[] args) {
     int code = run(args, System.in, System.out, System.err, System.getenv(), Main::connect);
@@ -79,15 +91,14 @@ public final class Main {
   /** The real SDK: the daemon when a URL is given, else the embedded service. */
   static Sandboxes connect(Cli cli) {
     if (cli.url().isPresent()) {
-      throw new RuntimeUnavailableException(
-          "this build has no remote client yet; drop --url / FORKYARD_URL to use the embedded service");
+      return RemoteSandboxes.connect(cli.url().get(), cli.token());
     }
     Path stateDir = cli.stateDir().orElseGet(SandboxService::defaultStateDir);
     SandboxService.Builder b =
-        SandboxService.builder()
-            .stateDir(stateDir)
-            .progress(cli.implicitProgress())
-            .reaperCommand(reaperCommand(stateDir, cli.imagesDir()));
+        SandboxService.builder().stateDir(stateDir).progress(cli.implicitProgress());
+    if (!cli.isLongRunning()) {
+      b.reaperCommand(reaperCommand(stateDir, cli.imagesDir()));
+    }
     cli.imagesDir().ifPresent(b::imagesDir);
     return b.build();
   }
