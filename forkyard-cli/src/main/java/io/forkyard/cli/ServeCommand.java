@@ -1,8 +1,6 @@
 package io.forkyard.cli;
 
 import ch.qos.logback.classic.Level;
-import io.forkyard.api.ErrorCode;
-import io.forkyard.api.ForkyardException;
 import io.forkyard.api.InvalidRequestException;
 import io.forkyard.core.SandboxService;
 import io.forkyard.server.ForkyardServer;
@@ -27,9 +25,9 @@ import picocli.CommandLine.Option;
     name = "serve",
     mixinStandardHelpOptions = true,
     description = {
-      "Run the REST daemon (docs/daemon.md); prints its URL on the first line of stdout.",
-      "Stops on SIGTERM/SIGINT: refuses new requests, waits for those in flight, leaves its",
-      "sandboxes running with their TTLs for the next daemon to adopt."
+      "Run the REST daemon (docs/daemon.md); prints its URL as the first line of stdout.",
+      "SIGTERM/SIGINT: refuses new requests, waits for those in flight, exits; sandboxes",
+      "stay running, their TTLs held by watchdogs until the next daemon adopts them."
     })
 final class ServeCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
@@ -109,20 +107,7 @@ final class ServeCommand implements Callable<Integer> {
                     stopped.countDown();
                   }
                 });
-    try {
-      server.start();
-    } catch (RuntimeException e) {
-      throw new ForkyardException(
-          ErrorCode.RUNTIME_UNAVAILABLE,
-          "cannot listen on "
-              + bind
-              + ":"
-              + port
-              + " ("
-              + e.getMessage()
-              + "); is another daemon running there? Stop it or pick another --port",
-          e);
-    }
+    server.start();
     Runtime.getRuntime().addShutdownHook(hook);
     cli.out.println(server.url());
     cli.out.flush();

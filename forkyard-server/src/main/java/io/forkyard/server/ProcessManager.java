@@ -42,8 +42,10 @@ import org.slf4j.LoggerFactory;
  * program's own and a signal is one more exec of {@code kill} inside the sandbox. Works with every
  * runtime; needs {@code /bin/sh} and {@code kill} in the image.
  *
- * <p>Processes live as long as the daemon: after a daemon restart their records and output are gone
- * (the sandbox's own processes may live on until it is terminated).
+ * <p>Processes live as long as the daemon. {@link #close()} (a daemon stopping) interrupts the exec
+ * threads, and the gVisor runtime kills an interrupted command's process group inside the sandbox,
+ * so a clean stop ends them; after a crash they may live on, unmanaged, until their sandbox is
+ * terminated. Either way a restarted daemon has no record or output of them.
  */
 final class ProcessManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessManager.class);
@@ -255,7 +257,10 @@ final class ProcessManager implements AutoCloseable {
     return proc;
   }
 
-  /** Ends every follower; running commands are left to their sandboxes and TTLs. */
+  /**
+   * Ends every follower and interrupts the running processes' exec threads (the runtime then kills
+   * those commands in their sandboxes), waiting up to 2 s for them.
+   */
   @Override
   public void close() {
     closed = true;

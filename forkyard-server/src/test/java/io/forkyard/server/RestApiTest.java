@@ -478,6 +478,17 @@ class RestApiTest {
   }
 
   @Test
+  void refusesToStartOnAPortInUse() {
+    ForkyardServer.Builder second = ForkyardServer.builder().sandboxes(fake).port(server.port());
+    assertThatThrownBy(() -> extra.add(second.build().start()))
+        .isInstanceOfSatisfying(
+            io.forkyard.api.ForkyardException.class,
+            e -> assertThat(e.code()).isEqualTo(io.forkyard.api.ErrorCode.RUNTIME_UNAVAILABLE))
+        .hasMessageContaining("cannot listen on 127.0.0.1:" + server.port());
+    assertThat(remote.list()).isEmpty(); // the first one is undisturbed
+  }
+
+  @Test
   void stopRefusesNewWorkAndClosesThePort() {
     remote.list();
     server.stop();
