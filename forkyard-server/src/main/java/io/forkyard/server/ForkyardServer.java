@@ -162,8 +162,9 @@ public final class ForkyardServer implements AutoCloseable {
   }
 
   /**
-   * Stops accepting work (new requests get 503), waits up to the shutdown grace period for requests
-   * in flight, ends streams of followed processes, and closes the port. Idempotent.
+   * Stops accepting work (new requests get 503), ends the streams of followed processes, waits up
+   * to the shutdown grace period for the other requests in flight, kills the background processes,
+   * and closes the port. Idempotent. Sandboxes are left as they are (the caller owns the service).
    */
   public void stop() {
     synchronized (this) {
@@ -174,6 +175,7 @@ public final class ForkyardServer implements AutoCloseable {
     }
     LOG.info("daemon stopping inFlight={}", api.inFlight());
     api.drain();
+    processes.endFollowers();
     long deadline = System.nanoTime() + config.shutdownGrace.toNanos();
     while (api.inFlight() > 0 && System.nanoTime() < deadline) {
       try {
@@ -213,6 +215,10 @@ public final class ForkyardServer implements AutoCloseable {
 
   DaemonMetrics metrics() {
     return metrics;
+  }
+
+  int inFlight() {
+    return api.inFlight();
   }
 
   private void requireStarted() {

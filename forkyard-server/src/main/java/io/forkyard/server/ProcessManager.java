@@ -58,6 +58,7 @@ final class ProcessManager implements AutoCloseable {
   private final ConcurrentHashMap<SandboxId, Map<String, Proc>> bySandbox =
       new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private volatile boolean followersEnded;
 
   ProcessManager(Sandboxes sandboxes, int bufferBytes, int maxPerSandbox) {
     this.sandboxes = sandboxes;
@@ -206,7 +207,7 @@ final class ProcessManager implements AutoCloseable {
   boolean follow(SandboxId sandbox, String processId, Follower follower) {
     Proc proc = find(sandbox, processId);
     long seen = -1;
-    while (!closed && !follower.gone()) {
+    while (!closed && !followersEnded && !follower.gone()) {
       List<Chunk> batch;
       try {
         batch = proc.awaitAfter(seen, Duration.ofSeconds(15));
@@ -234,6 +235,23 @@ final class ProcessManager implements AutoCloseable {
     void keepAlive();
 
     boolean gone();
+  }
+
+  /**
+   * Ends every follow stream now (it gets an error event): a stopping daemon waits for requests in
+   * flight, and a follow of a long process would otherwise hold it for the whole grace period.
+   */
+  void endFollowers() {
+    followersEnded = true;
+    wakeAll();
+  }
+
+  private void wakeAll() {
+    for (Map<String, Proc> procs : bySandbox.values()) {
+      synchronized (procs) {
+        procs.values().forEach(Proc::wake);
+      }
+    }
   }
 
   /** Drops the records of a terminated sandbox's processes. */
@@ -264,11 +282,7 @@ final class ProcessManager implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    for (Map<String, Proc> procs : bySandbox.values()) {
-      synchronized (procs) {
-        procs.values().forEach(Proc::wake);
-      }
-    }
+    wakeAll();
     threads.shutdownNow();
     try {
       threads.awaitTermination(2, TimeUnit.SECONDS);
