@@ -368,7 +368,7 @@ public final class ForkBench {
     return r;
   }
 
-  private static Map<String, Object> versions() {
+  static Map<String, Object> versions() {
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("forkyard", "0.1.0");
     v.put("java", System.getProperty("java.version"));
@@ -377,7 +377,7 @@ public final class ForkBench {
     return v;
   }
 
-  private static Map<String, Object> machine() {
+  static Map<String, Object> machine() {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("cores", Runtime.getRuntime().availableProcessors());
     OptionalLong total = HostMemory.totalKib();

@@ -4,6 +4,8 @@ import io.forkyard.api.NotFoundException;
 import io.forkyard.api.SandboxId;
 import io.forkyard.api.SandboxInfo;
 import io.forkyard.api.Sandboxes;
+import io.forkyard.client.RemoteSandboxes;
+import io.forkyard.core.SandboxService;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.URI;
@@ -33,6 +35,7 @@ final class Cli implements AutoCloseable {
   private URI url;
   private Sandboxes sandboxes;
   private ProgressDisplay implicitProgress;
+  private boolean longRunning;
 
   Cli(
       InputStream in,
@@ -78,6 +81,33 @@ final class Cli implements AutoCloseable {
     return fromEnv == null || fromEnv.isBlank()
         ? Optional.empty()
         : Optional.of(URI.create(fromEnv));
+  }
+
+  /**
+   * The daemon's bearer token: {@code $FORKYARD_TOKEN}, else the token file a daemon on this host
+   * wrote in the state directory ({@code --state-dir} or the default), else empty (the daemon then
+   * answers 401 saying where the token is).
+   */
+  String token() {
+    String fromEnv = env.get(RemoteSandboxes.TOKEN_ENV);
+    if (fromEnv != null && !fromEnv.isBlank()) {
+      return fromEnv.strip();
+    }
+    return RemoteSandboxes.localToken(stateDir().orElseGet(SandboxService::defaultStateDir))
+        .orElse("");
+  }
+
+  /**
+   * Declares this invocation long-running (serve, bench): it enforces TTLs itself while it runs, so
+   * the embedded service starts no detached TTL watchdog per sandbox. Call before {@link
+   * #sandboxes()}.
+   */
+  void longRunning() {
+    this.longRunning = true;
+  }
+
+  boolean isLongRunning() {
+    return longRunning;
   }
 
   Sandboxes sandboxes() {

@@ -19,6 +19,7 @@ import picocli.CommandLine.ScopeType;
       SwarmCommand.class,
       ServeCommand.class,
       BenchCommand.class,
+      ServeCommand.class,
       InternalCommand.class,
       picocli.CommandLine.HelpCommand.class
     })

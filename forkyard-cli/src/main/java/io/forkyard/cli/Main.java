@@ -2,7 +2,6 @@ package io.forkyard.cli;
 
 import io.forkyard.api.ErrorCode;
 import io.forkyard.api.ForkyardException;
-import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.Sandboxes;
 import io.forkyard.client.RemoteSandboxes;
 import io.forkyard.core.SandboxService;
@@ -11,7 +10,6 @@ import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Constructor;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +19,19 @@ import picocli.CommandLine;
 
 /** Entry point of the {@code forkyard} command (started by the {@code ./forkyard} launcher). */
 public final class Main {
+  /** Held so the level set on it stays (java.util.logging keeps loggers weakly). */
+  private static final java.util.logging.Logger HELIDON =
+      java.util.logging.Logger.getLogger("io.helidon");
+
   private Main() {}
+
+  /**
+   * Helidon logs its start and stop at INFO through java.util.logging, in another format than ours;
+   * verbs that run a web server keep only its warnings (the daemon logs its own start).
+   */
+  static void quietWebServerLogs() {
+    HELIDON.setLevel(java.util.logging.Level.WARNING);
+  }
 
   public static void main(String[] args) {
     int code = run(args, System.in, System.out, System.err, System.getenv(), Main::connect);
@@ -81,37 +91,16 @@ public final class Main {
   /** The real SDK: the daemon when a URL is given, else the embedded service. */
   static Sandboxes connect(Cli cli) {
     if (cli.url().isPresent()) {
-      return connectRemote(cli, cli.url().get());
+      return RemoteSandboxes.connect(cli.url().get(), cli.token());
     }
     Path stateDir = cli.stateDir().orElseGet(SandboxService::defaultStateDir);
     SandboxService.Builder b =
-        SandboxService.builder()
-            .stateDir(stateDir)
-            .progress(cli.implicitProgress())
-            .reaperCommand(reaperCommand(stateDir, cli.imagesDir()));
+        SandboxService.builder().stateDir(stateDir).progress(cli.implicitProgress());
+    if (!cli.isLongRunning()) {
+      b.reaperCommand(reaperCommand(stateDir, cli.imagesDir()));
+    }
     cli.imagesDir().ifPresent(b::imagesDir);
     return b.build();
-  }
-
-  /**
-   * The daemon at {@code url}, with the token from $FORKYARD_TOKEN, else the token file a daemon on
-   * this host wrote into its state directory.
-   */
-  static Sandboxes connectRemote(Cli cli, URI url) {
-    String token = cli.env.getOrDefault(RemoteSandboxes.TOKEN_ENV, "").strip();
-    if (token.isEmpty()) {
-      Path stateDir = cli.stateDir().orElseGet(SandboxService::defaultStateDir);
-      token =
-          RemoteSandboxes.localToken(stateDir)
-              .orElseThrow(
-                  () ->
-                      new InvalidRequestException(
-                          "no token for the daemon at "
-                              + url
-                              + ": set FORKYARD_TOKEN, or run as a user who can read "
-                              + stateDir.resolve("daemon").resolve("token")));
-    }
-    return RemoteSandboxes.connect(url, token);
   }
 
   /**

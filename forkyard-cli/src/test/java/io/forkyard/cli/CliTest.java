@@ -17,12 +17,14 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -421,6 +423,28 @@ class CliTest {
     run("--url", "http://127.0.0.1:9999", "sandbox", "ls");
     assertThat(lastCli.get().url())
         .hasValueSatisfying(u -> assertThat(u.getPort()).isEqualTo(9999));
+  }
+
+  @Test
+  void tokenComesFromTheEnvironmentElseTheStateDirectorysTokenFile(@TempDir Path dir)
+      throws Exception {
+    Files.createDirectories(dir.resolve("daemon"));
+    Files.writeString(dir.resolve("daemon/token"), "from-the-file-0123456789\n");
+    run("--state-dir", dir.toString(), "sandbox", "ls");
+    assertThat(lastCli.get().token()).isEqualTo("from-the-file-0123456789");
+    env = Map.of("FORKYARD_TOKEN", "from-the-env-0123456789");
+    run("--state-dir", dir.toString(), "sandbox", "ls");
+    assertThat(lastCli.get().token()).isEqualTo("from-the-env-0123456789");
+    env = Map.of();
+    run("--state-dir", dir.resolve("none").toString(), "sandbox", "ls");
+    assertThat(lastCli.get().token()).isEmpty();
+  }
+
+  @Test
+  void serveRefusesAUrl() {
+    assertThat(run("--url", "http://127.0.0.1:7420", "serve")).isEqualTo(2);
+    assertThat(err()).contains("drop --url");
+    assertThat(lastCli.get()).isNull();
   }
 
   @Test

@@ -33,7 +33,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiFunction;
 
-/** In-memory Sandboxes for the CLI's own unit tests: records what the verbs asked for. */
+/**
+ * In-memory Sandboxes for the CLI's own unit tests: records what the verbs asked for. Thread-safe.
+ */
 final class FakeSandboxes implements Sandboxes {
   final Map<SandboxId, SandboxInfo> sandboxes = new LinkedHashMap<>();
   final Map<SandboxId, Map<String, byte[]>> files = new LinkedHashMap<>();
@@ -89,14 +91,14 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public Sandbox create(SandboxSpec spec) {
+  public synchronized Sandbox create(SandboxSpec spec) {
     maybeFail();
     specs.add(spec);
     return new Sandbox(this, newSandbox(spec).id());
   }
 
   @Override
-  public List<ForkResult> fork(SandboxSpec spec, int count) {
+  public synchronized List<ForkResult> fork(SandboxSpec spec, int count) {
     maybeFail();
     specs.add(spec);
     snapshot(spec.snapshot().orElseThrow());
@@ -113,7 +115,7 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public SandboxInfo info(SandboxId id) {
+  public synchronized SandboxInfo info(SandboxId id) {
     maybeFail();
     SandboxInfo info = sandboxes.get(id);
     if (info == null) {
@@ -123,13 +125,13 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public List<SandboxInfo> list() {
+  public synchronized List<SandboxInfo> list() {
     maybeFail();
     return List.copyOf(sandboxes.values());
   }
 
   @Override
-  public void terminate(SandboxId id) {
+  public synchronized void terminate(SandboxId id) {
     SandboxInfo i = info(id);
     sandboxes.put(
         id,
@@ -158,20 +160,20 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public CommandResult exec(SandboxId id, Command command, OutputSink sink) {
+  public synchronized CommandResult exec(SandboxId id, Command command, OutputSink sink) {
     running(id);
     commands.add(command);
     return onExec.apply(command, sink);
   }
 
   @Override
-  public void writeFile(SandboxId id, String path, byte[] content) {
+  public synchronized void writeFile(SandboxId id, String path, byte[] content) {
     running(id);
     files.get(id).put(path, content.clone());
   }
 
   @Override
-  public byte[] readFile(SandboxId id, String path) {
+  public synchronized byte[] readFile(SandboxId id, String path) {
     running(id);
     byte[] b = files.get(id).get(path);
     if (b == null) {
@@ -181,7 +183,7 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public List<FileEntry> listDirectory(SandboxId id, String path) {
+  public synchronized List<FileEntry> listDirectory(SandboxId id, String path) {
     running(id);
     List<FileEntry> out = new ArrayList<>();
     for (var e : files.get(id).entrySet()) {
@@ -198,13 +200,13 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public void deleteFile(SandboxId id, String path) {
+  public synchronized void deleteFile(SandboxId id, String path) {
     running(id);
     files.get(id).remove(path);
   }
 
   @Override
-  public SnapshotInfo checkpoint(SandboxId id, CheckpointOptions options) {
+  public synchronized SnapshotInfo checkpoint(SandboxId id, CheckpointOptions options) {
     SandboxInfo i = running(id);
     checkpoints.add(options);
     SnapshotInfo s =
@@ -230,7 +232,7 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public SnapshotInfo snapshot(SnapshotId id) {
+  public synchronized SnapshotInfo snapshot(SnapshotId id) {
     maybeFail();
     SnapshotInfo s = snapshots.get(id);
     if (s == null) {
@@ -240,19 +242,19 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public List<SnapshotInfo> snapshots() {
+  public synchronized List<SnapshotInfo> snapshots() {
     maybeFail();
     return List.copyOf(snapshots.values());
   }
 
   @Override
-  public void deleteSnapshot(SnapshotId id) {
+  public synchronized void deleteSnapshot(SnapshotId id) {
     snapshot(id);
     snapshots.remove(id);
   }
 
   @Override
-  public void suspend(SandboxId id) {
+  public synchronized void suspend(SandboxId id) {
     SandboxInfo i = running(id);
     sandboxes.put(
         id,
@@ -273,7 +275,7 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public void resume(SandboxId id) {
+  public synchronized void resume(SandboxId id) {
     SandboxInfo i = info(id);
     if (i.state() != SandboxState.SUSPENDED) {
       throw new InvalidStateException("sandbox " + id + " is not SUSPENDED");
@@ -297,13 +299,13 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public List<ImageInfo> images() {
+  public synchronized List<ImageInfo> images() {
     maybeFail();
     return List.copyOf(images);
   }
 
   @Override
-  public ImageInfo buildImage(ImageRecipe recipe, ProgressListener progress) {
+  public synchronized ImageInfo buildImage(ImageRecipe recipe, ProgressListener progress) {
     maybeFail();
     recipes.add(recipe);
     progress.progress("debootstrap", 1, 2);
@@ -315,7 +317,7 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public void deleteImage(String name) {
+  public synchronized void deleteImage(String name) {
     maybeFail();
     if (!images.removeIf(i -> i.name().equals(name))) {
       throw new NotFoundException("no image " + name);
@@ -323,7 +325,7 @@ final class FakeSandboxes implements Sandboxes {
   }
 
   @Override
-  public void close() {
+  public synchronized void close() {
     closed = true;
   }
 

@@ -8,6 +8,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -47,6 +48,45 @@ final class SandboxLocks {
           l.unlock();
         }
       };
+    } catch (IOException | RuntimeException e) {
+      l.unlock();
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "cannot lock " + key + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The lock if nobody holds it right now, else empty: tells "an operation is under way" (its
+   * holder, in this or another live process, keeps it) from "the process doing it died" (the OS
+   * released its file lock).
+   */
+  Optional<Held> tryLock(String key) {
+    ReentrantLock l = local.computeIfAbsent(key, k -> new ReentrantLock());
+    if (!l.tryLock()) {
+      return Optional.empty();
+    }
+    try {
+      Files.createDirectories(lockDir);
+      FileChannel ch =
+          FileChannel.open(
+              lockDir.resolve(key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      FileLock fl = ch.tryLock();
+      if (fl == null) {
+        ch.close();
+        l.unlock();
+        return Optional.empty();
+      }
+      return Optional.of(
+          () -> {
+            try {
+              fl.release();
+              ch.close();
+            } catch (IOException ignored) {
+              // closing the channel releases the lock anyway
+            } finally {
+              l.unlock();
+            }
+          });
     } catch (IOException | RuntimeException e) {
       l.unlock();
       throw new ForkyardException(

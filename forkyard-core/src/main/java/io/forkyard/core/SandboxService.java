@@ -1109,7 +1109,7 @@ public final class SandboxService implements Sandboxes {
       old.cancel(false);
     }
     if (!reaperCommand.isEmpty()) {
-      spawnReaper(rec, delayMs);
+      spawnReaper(rec, delayMs, reaperCommand);
     }
   }
 
@@ -1118,7 +1118,7 @@ public final class SandboxService implements Sandboxes {
    * after we exit: it sleeps, then runs the reaper command, which opens the service (and so reaps
    * whatever has expired).
    */
-  private void spawnReaper(SandboxRecord rec, long delayMs) {
+  private static void spawnReaper(SandboxRecord rec, long delayMs, List<String> reaperCommand) {
     long secs = delayMs / 1000 + 1;
     List<String> cmd =
         new ArrayList<>(
@@ -1216,12 +1216,7 @@ public final class SandboxService implements Sandboxes {
         }
         case SUSPENDED -> scheduleTtlQuietly(rec);
         case PENDING, SNAPSHOTTING -> {
-          if (!young
-              && !ProcessHandle.of(rec.ownerPid()).map(ProcessHandle::isAlive).orElse(false)) {
-            try (var held = locks.lock(id.value())) {
-              markDeadLocked(
-                  rec, "interrupted while " + rec.state() + " (the process doing it died)");
-            }
+          if (recoverInterrupted(rec)) {
             lost++;
           }
         }
@@ -1243,9 +1238,82 @@ public final class SandboxService implements Sandboxes {
       journal.record(
           "recover",
           Map.of("adopted", adopted, "expired", expired, "lost", lost, "orphans", orphans));
+    }
+    if (adopted + expired + lost + orphans > 0) {
       LOG.info("recovery: {}", report);
     }
     return report;
+  }
+
+  /**
+   * Marks FAILED a sandbox left PENDING or SNAPSHOTTING by a process that died in the middle (e.g.
+   * a daemon killed during a create or a checkpoint); its runtime state is unknown, so it is
+   * destroyed, and a snapshot it was writing is marked FAILED. The creator writes PENDING before it
+   * takes the sandbox's lock, so for PENDING only the owner's death tells; a checkpoint holds the
+   * lock until it has written its outcome, and the process taking it need not be the owner, so for
+   * SNAPSHOTTING a free lock tells. Returns whether it marked the sandbox.
+   */
+  private boolean recoverInterrupted(SandboxRecord rec) {
+    if (rec.state() == SandboxState.PENDING
+        && ProcessHandle.of(rec.ownerPid()).map(ProcessHandle::isAlive).orElse(false)) {
+      return false;
+    }
+    Optional<SandboxLocks.Held> held = locks.tryLock(rec.id().value());
+    if (held.isEmpty()) {
+      return false;
+    }
+    try (var h = held.get()) {
+      SandboxRecord now = readRecord(rec.id());
+      if (now.state() != rec.state()) {
+        return false;
+      }
+      String why = "interrupted while " + now.state() + " (the process doing it died)";
+      if (now.state() == SandboxState.SNAPSHOTTING) {
+        failSnapshotsInProgress(now.id(), why);
+      }
+      markDeadLocked(now, why);
+      journal.record("failed", Map.of("sandbox", now.id().value(), "why", why));
+      return true;
+    }
+  }
+
+  private void failSnapshotsInProgress(SandboxId source, String why) {
+    for (SnapshotInfo s : snapshots()) {
+      if (s.status() == SnapshotStatus.IN_PROGRESS && s.sourceSandbox().equals(source)) {
+        Json.write(state.snapshotManifest(s.id()), readManifest(s.id()).failed(why));
+      }
+    }
+  }
+
+  /**
+   * For a long-lived process about to exit, such as the daemon on SIGTERM: the sandboxes whose TTL
+   * this service enforces outlive it, so each TTL is handed to a detached watchdog that runs {@code
+   * reaperCommand} (which opens the state directory and so terminates what has expired) when the
+   * TTL ends. A successor that opens the state directory earlier adopts them with their TTLs; a
+   * watchdog then finds nothing to do. Returns how many watchdogs were started.
+   */
+  public int handOverTtls(List<String> reaperCommand) {
+    if (reaperCommand.isEmpty()) {
+      return 0;
+    }
+    int started = 0;
+    for (SandboxId id : List.copyOf(ttls.keySet())) {
+      SandboxRecord rec;
+      try {
+        rec = readRecord(id);
+      } catch (RuntimeException e) {
+        continue;
+      }
+      if (!rec.state().isFinal()) {
+        long delayMs = Math.max(0, Duration.between(Instant.now(), rec.expiresAt()).toMillis());
+        spawnReaper(rec, delayMs, reaperCommand);
+        started++;
+      }
+    }
+    if (started > 0) {
+      journal.record("ttl-handover", Map.of("watchdogs", started));
+    }
+    return started;
   }
 
   private void scheduleTtlQuietly(SandboxRecord rec) {

@@ -1,5 +1,7 @@
 package io.forkyard.server;
 
+import io.forkyard.api.ErrorCode;
+import io.forkyard.api.ForkyardException;
 import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.Sandboxes;
 import io.helidon.webserver.WebServer;
@@ -90,12 +92,16 @@ public final class ForkyardServer implements AutoCloseable {
     return new Builder();
   }
 
-  /** Binds and starts serving; throws when the port is taken. */
+  /**
+   * Binds and starts serving. Throws {@link ForkyardException} ({@code RUNTIME_UNAVAILABLE}) when
+   * it cannot listen, e.g. the port is taken: Helidon only logs that and returns a server that is
+   * not running, which would otherwise be reported as started on port -1.
+   */
   public synchronized ForkyardServer start() {
     if (webServer != null) {
       throw new IllegalStateException("already started");
     }
-    webServer =
+    WebServer ws =
         WebServer.builder()
             .address(bindAddress)
             .port(config.port)
@@ -105,6 +111,18 @@ public final class ForkyardServer implements AutoCloseable {
             .routing(api::register)
             .build()
             .start();
+    if (!ws.isRunning() || ws.port() <= 0) {
+      ws.stop();
+      throw new ForkyardException(
+          ErrorCode.RUNTIME_UNAVAILABLE,
+          "cannot listen on "
+              + config.bind
+              + ":"
+              + config.port
+              + " (address in use or not allowed; is another daemon running there?);"
+              + " stop it or choose another port");
+    }
+    webServer = ws;
     if (config.shutdownHook) {
       shutdownHook = Thread.ofPlatform().name("forkyard-shutdown").unstarted(this::stop);
       Runtime.getRuntime().addShutdownHook(shutdownHook);
@@ -144,8 +162,9 @@ public final class ForkyardServer implements AutoCloseable {
   }
 
   /**
-   * Stops accepting work (new requests get 503), waits up to the shutdown grace period for requests
-   * in flight, ends streams of followed processes, and closes the port. Idempotent.
+   * Stops accepting work (new requests get 503), ends the streams of followed processes, waits up
+   * to the shutdown grace period for the other requests in flight, kills the background processes,
+   * and closes the port. Idempotent. Sandboxes are left as they are (the caller owns the service).
    */
   public void stop() {
     synchronized (this) {
@@ -156,6 +175,7 @@ public final class ForkyardServer implements AutoCloseable {
     }
     LOG.info("daemon stopping inFlight={}", api.inFlight());
     api.drain();
+    processes.endFollowers();
     long deadline = System.nanoTime() + config.shutdownGrace.toNanos();
     while (api.inFlight() > 0 && System.nanoTime() < deadline) {
       try {
@@ -195,6 +215,10 @@ public final class ForkyardServer implements AutoCloseable {
 
   DaemonMetrics metrics() {
     return metrics;
+  }
+
+  int inFlight() {
+    return api.inFlight();
   }
 
   private void requireStarted() {

@@ -42,8 +42,10 @@ import org.slf4j.LoggerFactory;
  * program's own and a signal is one more exec of {@code kill} inside the sandbox. Works with every
  * runtime; needs {@code /bin/sh} and {@code kill} in the image.
  *
- * <p>Processes live as long as the daemon: after a daemon restart their records and output are gone
- * (the sandbox's own processes may live on until it is terminated).
+ * <p>Processes live as long as the daemon. {@link #close()} (a daemon stopping) interrupts the exec
+ * threads, and the gVisor runtime kills an interrupted command's process group inside the sandbox,
+ * so a clean stop ends them; after a crash they may live on, unmanaged, until their sandbox is
+ * terminated. Either way a restarted daemon has no record or output of them.
  */
 final class ProcessManager implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ProcessManager.class);
@@ -56,6 +58,7 @@ final class ProcessManager implements AutoCloseable {
   private final ConcurrentHashMap<SandboxId, Map<String, Proc>> bySandbox =
       new ConcurrentHashMap<>();
   private volatile boolean closed;
+  private volatile boolean followersEnded;
 
   ProcessManager(Sandboxes sandboxes, int bufferBytes, int maxPerSandbox) {
     this.sandboxes = sandboxes;
@@ -204,7 +207,7 @@ final class ProcessManager implements AutoCloseable {
   boolean follow(SandboxId sandbox, String processId, Follower follower) {
     Proc proc = find(sandbox, processId);
     long seen = -1;
-    while (!closed && !follower.gone()) {
+    while (!closed && !followersEnded && !follower.gone()) {
       List<Chunk> batch;
       try {
         batch = proc.awaitAfter(seen, Duration.ofSeconds(15));
@@ -234,6 +237,23 @@ final class ProcessManager implements AutoCloseable {
     boolean gone();
   }
 
+  /**
+   * Ends every follow stream now (it gets an error event): a stopping daemon waits for requests in
+   * flight, and a follow of a long process would otherwise hold it for the whole grace period.
+   */
+  void endFollowers() {
+    followersEnded = true;
+    wakeAll();
+  }
+
+  private void wakeAll() {
+    for (Map<String, Proc> procs : bySandbox.values()) {
+      synchronized (procs) {
+        procs.values().forEach(Proc::wake);
+      }
+    }
+  }
+
   /** Drops the records of a terminated sandbox's processes. */
   void forget(SandboxId sandbox) {
     bySandbox.remove(sandbox);
@@ -255,15 +275,14 @@ final class ProcessManager implements AutoCloseable {
     return proc;
   }
 
-  /** Ends every follower; running commands are left to their sandboxes and TTLs. */
+  /**
+   * Ends every follower and interrupts the running processes' exec threads (the runtime then kills
+   * those commands in their sandboxes), waiting up to 2 s for them.
+   */
   @Override
   public void close() {
     closed = true;
-    for (Map<String, Proc> procs : bySandbox.values()) {
-      synchronized (procs) {
-        procs.values().forEach(Proc::wake);
-      }
-    }
+    wakeAll();
     threads.shutdownNow();
     try {
       threads.awaitTermination(2, TimeUnit.SECONDS);

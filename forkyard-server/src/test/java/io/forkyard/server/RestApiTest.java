@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.forkyard.api.Command;
+import io.forkyard.api.ErrorCode;
+import io.forkyard.api.ForkyardException;
 import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.InvalidStateException;
 import io.forkyard.api.NotFoundException;
@@ -34,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -475,6 +478,45 @@ class RestApiTest {
         .contains("forkyard_errors_total{code=\"NOT_FOUND\"} 1.0")
         .contains("forkyard_checkpoint_seconds_bucket")
         .contains("forkyard_fork_seconds_count 2");
+  }
+
+  @Test
+  void stopEndsFollowStreamsInsteadOfWaitingTheGracePeriodForThem() throws Exception {
+    ForkyardServer patient =
+        ForkyardServer.builder()
+            .sandboxes(fake)
+            .port(0)
+            .shutdownGrace(Duration.ofMinutes(10))
+            .build()
+            .start();
+    extra.add(patient);
+    try (RemoteSandboxes client = RemoteSandboxes.connect(patient.url(), patient.token())) {
+      Sandbox s = client.create(SandboxSpec.defaults());
+      ProcessInfo p = client.spawn(s.id(), Command.of("sleep", "60"));
+      CompletableFuture<ProcessInfo> follow =
+          CompletableFuture.supplyAsync(() -> client.follow(s.id(), p.id(), OutputSink.DISCARD));
+      await().atMost(Duration.ofSeconds(10)).until(() -> patient.inFlight() == 1);
+      CompletableFuture<Void> stop = CompletableFuture.runAsync(patient::stop);
+      assertThatThrownBy(() -> follow.get(60, TimeUnit.SECONDS))
+          .cause()
+          .isInstanceOfSatisfying(
+              ForkyardException.class,
+              e -> assertThat(e.code()).isEqualTo(ErrorCode.RUNTIME_UNAVAILABLE))
+          .hasMessageContaining("shutting down");
+      stop.get(60, TimeUnit.SECONDS); // well inside the 10 min grace
+      assertThat(patient.running()).isFalse();
+    }
+  }
+
+  @Test
+  void refusesToStartOnAPortInUse() {
+    ForkyardServer.Builder second = ForkyardServer.builder().sandboxes(fake).port(server.port());
+    assertThatThrownBy(() -> extra.add(second.build().start()))
+        .isInstanceOfSatisfying(
+            io.forkyard.api.ForkyardException.class,
+            e -> assertThat(e.code()).isEqualTo(io.forkyard.api.ErrorCode.RUNTIME_UNAVAILABLE))
+        .hasMessageContaining("cannot listen on 127.0.0.1:" + server.port());
+    assertThat(remote.list()).isEmpty(); // the first one is undisturbed
   }
 
   @Test

@@ -44,8 +44,12 @@ final class CommandRun {
       return new Collector(in, cap, sink::stderr);
     }
 
+    /**
+     * A platform thread: the OS schedules it as soon as output arrives, where a virtual thread
+     * would queue behind every other runnable task of a busy daemon and miss the output grace.
+     */
     Collector start() {
-      Thread.ofVirtual().name("fy-gvisor-output").start(this::run);
+      Thread.ofPlatform().daemon().name("fy-gvisor-output").start(this::run);
       return this;
     }
 
