@@ -19,7 +19,6 @@ import picocli.CommandLine.ScopeType;
       SwarmCommand.class,
       ServeCommand.class,
       BenchCommand.class,
-      ServeCommand.class,
       InternalCommand.class,
       picocli.CommandLine.HelpCommand.class
     })
