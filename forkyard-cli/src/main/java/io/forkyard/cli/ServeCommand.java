@@ -101,8 +101,8 @@ final class ServeCommand implements Callable<Integer> {
                 () -> {
                   try {
                     server.stop();
-                    int watchdogs = service.handOverTtls(reaper);
-                    LOG.info("daemon exiting ttlWatchdogs={}", watchdogs);
+                    int handedOver = service.handOverTtls(reaper);
+                    LOG.info("daemon exiting ttlHandedOver={}", handedOver);
                   } finally {
                     stopped.countDown();
                   }

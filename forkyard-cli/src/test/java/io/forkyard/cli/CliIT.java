@@ -68,7 +68,7 @@ class CliIT {
         cli(new byte[0], "snapshot", "rm", s.get("id").asText());
       }
     } finally {
-      stopWatchdogs(ids);
+      Watchdogs.stop(stateDir);
       try (Stream<Path> s = Files.walk(stateDir)) {
         s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
@@ -165,20 +165,5 @@ class CliIT {
   private static Path imagesDir() {
     String p = System.getProperty("forkyard.test.images", "");
     return p.isBlank() ? SandboxService.defaultStateDir().resolve("images") : Path.of(p);
-  }
-
-  /** The detached TTL watchdogs name themselves forkyard-ttl-ID: stop the ones of our ids. */
-  private static void stopWatchdogs(List<String> ids) {
-    ProcessHandle.allProcesses()
-        .filter(
-            ph -> {
-              String line = ph.info().commandLine().orElse("");
-              return ids.stream().anyMatch(id -> line.contains("forkyard-ttl-" + id));
-            })
-        .forEach(
-            ph -> {
-              ph.descendants().forEach(ProcessHandle::destroy);
-              ph.destroy();
-            });
   }
 }

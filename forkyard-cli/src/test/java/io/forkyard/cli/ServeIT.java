@@ -89,7 +89,7 @@ class ServeIT {
         assertThat(s.runtime().liveSandboxes()).isEmpty();
       }
     } finally {
-      stopWatchdogs(ids);
+      Watchdogs.stop(stateDir);
       try (Stream<Path> s = Files.walk(stateDir)) {
         s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
@@ -157,7 +157,7 @@ class ServeIT {
    * SIGTERM while an exec is in flight: the daemon answers 503 to new work at once, lets the exec
    * finish (it is held until the test releases it through the embedded service), exits, and leaves
    * the state directory consistent: nothing PENDING or SNAPSHOTTING, its sandboxes RUNNING and each
-   * TTL handed to a watchdog that enforces it without any daemon.
+   * TTL handed to the watchdog that enforces it without any daemon.
    */
   @Test
   void sigtermFinishesRequestsInFlightRefusesNewOnesAndHandsTtlsToWatchdogs() throws Exception {
@@ -203,7 +203,7 @@ class ServeIT {
       daemonLogReader.join(Duration.ofSeconds(10)); // the log's last lines may still be in the pipe
       assertThat(daemon.exitValue()).isEqualTo(128 + 15);
       assertThatThrownBy(() -> healthStatus(url)).isInstanceOf(ConnectException.class);
-      assertThat(daemonLog.toString()).contains("daemon exiting ttlWatchdogs=2");
+      assertThat(daemonLog.toString()).contains("daemon exiting ttlHandedOver=2");
 
       assertThat(local.list())
           .noneMatch(
@@ -211,7 +211,7 @@ class ServeIT {
       assertThat(local.info(held).state()).isEqualTo(SandboxState.RUNNING);
       assertThat(local.info(shortLived).state()).isEqualTo(SandboxState.RUNNING);
       assertThat(local.runtime().liveSandboxes()).contains(held, shortLived);
-      assertThat(watchdogs(List.of(held.value(), shortLived.value()))).hasSize(2);
+      assertThat(Watchdogs.of(stateDir)).as("one watchdog for the state directory").hasSize(1);
 
       // With no daemon left, the watchdog enforces the TTL.
       await()
@@ -324,23 +324,5 @@ class ServeIT {
             throw new UncheckedIOException(e);
           }
         });
-  }
-
-  /** TTL watchdogs name themselves forkyard-ttl-ID in their command line. */
-  private static List<ProcessHandle> watchdogs(List<String> ids) {
-    return ProcessHandle.allProcesses()
-        .filter(
-            ph -> {
-              String line = ph.info().commandLine().orElse("");
-              return ids.stream().anyMatch(id -> line.contains("forkyard-ttl-" + id));
-            })
-        .toList();
-  }
-
-  private static void stopWatchdogs(List<String> ids) {
-    for (ProcessHandle ph : watchdogs(ids)) {
-      ph.descendants().forEach(ProcessHandle::destroy);
-      ph.destroy();
-    }
   }
 }

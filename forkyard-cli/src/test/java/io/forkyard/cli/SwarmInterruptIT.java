@@ -72,7 +72,7 @@ class SwarmInterruptIT {
         }
       }
     } finally {
-      stopWatchdogs(ids);
+      Watchdogs.stop(stateDir);
       deleteTree(stateDir);
       deleteTree(resultsDir);
     }
@@ -209,21 +209,6 @@ class SwarmInterruptIT {
     assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
     assertThat(p.exitValue()).as(out).isZero();
     return out.lines().filter(l -> !l.isBlank()).toList();
-  }
-
-  /** The TTL watchdogs the CLI started name themselves forkyard-ttl-ID. */
-  private static void stopWatchdogs(List<String> ids) {
-    ProcessHandle.allProcesses()
-        .filter(
-            ph -> {
-              String line = ph.info().commandLine().orElse("");
-              return ids.stream().anyMatch(id -> line.contains("forkyard-ttl-" + id));
-            })
-        .forEach(
-            ph -> {
-              ph.descendants().forEach(ProcessHandle::destroy);
-              ph.destroy();
-            });
   }
 
   private static void deleteTree(Path root) throws IOException {

@@ -1108,35 +1108,59 @@ public final class SandboxService implements Sandboxes {
     if (old != null) {
       old.cancel(false);
     }
-    if (!reaperCommand.isEmpty()) {
-      spawnReaper(rec, delayMs, reaperCommand);
-    }
   }
 
   /**
-   * When this process is short-lived (a CLI call), a detached watchdog process enforces the TTL
-   * after we exit: it sleeps, then runs the reaper command, which opens the service (and so reaps
-   * whatever has expired).
+   * Makes sure one detached watchdog process of this state directory wakes at {@code wakeAt} or
+   * earlier: it sleeps, then runs the reaper command, which opens the service (terminating what has
+   * expired) and, on closing, hands the remaining TTLs to the next watchdog. So TTLs hold after the
+   * process that set them has exited, with one sleeping watchdog per state directory rather than
+   * one per sandbox (a 50-agent run would otherwise start 100 JVMs at once when they expire).
    */
-  private static void spawnReaper(SandboxRecord rec, long delayMs, List<String> reaperCommand) {
-    long secs = delayMs / 1000 + 1;
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                "setsid",
-                "/bin/sh",
-                "-c",
-                "sleep " + secs + "; exec \"$@\"",
-                "forkyard-ttl-" + rec.id().value()));
-    cmd.addAll(reaperCommand);
-    try {
-      new ProcessBuilder(cmd)
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .redirectError(ProcessBuilder.Redirect.DISCARD)
-          .start();
+  private boolean ensureWatchdog(Instant wakeAt, List<String> reaperCommand) {
+    Path file = state.root().resolve("ttl-watchdog");
+    try (var held = locks.lock("ttl-watchdog")) {
+      Instant now = Instant.now();
+      Optional<ProcessHandle> current = Optional.empty();
+      try {
+        String[] f = Files.readString(file).strip().split(" ");
+        long pid = Long.parseLong(f[0]);
+        Instant wakes = Instant.parse(f[1]);
+        current = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+        if (current.isPresent() && wakes.isAfter(now) && !wakes.isAfter(wakeAt)) {
+          return false; // a watchdog already wakes in time
+        }
+      } catch (IOException | RuntimeException e) {
+        // none yet, or unreadable: start one
+      }
+      long secs = Math.max(0, Duration.between(now, wakeAt).toMillis()) / 1000 + 1;
+      List<String> cmd =
+          new ArrayList<>(
+              List.of(
+                  "setsid",
+                  "/bin/sh",
+                  "-c",
+                  "sleep " + secs + "; exec \"$@\"",
+                  // early in the command line, so ps (and tests) can tell whose watchdog it is
+                  "forkyard-ttl-watchdog:" + state.root().toAbsolutePath()));
+      cmd.addAll(reaperCommand);
+      Process p =
+          new ProcessBuilder(cmd)
+              .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .redirectError(ProcessBuilder.Redirect.DISCARD)
+              .start();
+      Path tmp = file.resolveSibling("ttl-watchdog.tmp");
+      Files.writeString(tmp, p.pid() + " " + now.plusSeconds(secs) + "\n");
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      // The one it replaces would wake later, or is already reaping: a sleeping one is redundant.
+      current
+          .filter(h -> h.info().command().map(c -> c.endsWith("sh")).orElse(false))
+          .ifPresent(ProcessHandle::destroy);
+      return true;
     } catch (IOException e) {
-      LOG.warn("cannot start TTL watchdog for {}: {}", rec.id(), e.getMessage());
+      LOG.warn("cannot start a TTL watchdog: {}", e.getMessage());
+      return false;
     }
   }
 
@@ -1287,33 +1311,37 @@ public final class SandboxService implements Sandboxes {
 
   /**
    * For a long-lived process about to exit, such as the daemon on SIGTERM: the sandboxes whose TTL
-   * this service enforces outlive it, so each TTL is handed to a detached watchdog that runs {@code
-   * reaperCommand} (which opens the state directory and so terminates what has expired) when the
-   * TTL ends. A successor that opens the state directory earlier adopts them with their TTLs; a
-   * watchdog then finds nothing to do. Returns how many watchdogs were started.
+   * this service enforces outlive it, so their TTLs are handed to the state directory's detached
+   * watchdog, which runs {@code reaperCommand} (opening the state directory terminates what has
+   * expired, and closing it hands the rest on) when the earliest TTL ends. A successor that opens
+   * the state directory earlier adopts them with their TTLs. {@link #close()} does this too when
+   * the service was built with a reaper command. Returns how many sandboxes were handed over.
    */
   public int handOverTtls(List<String> reaperCommand) {
     if (reaperCommand.isEmpty()) {
       return 0;
     }
-    int started = 0;
+    Optional<Instant> earliest = Optional.empty();
+    int live = 0;
     for (SandboxId id : List.copyOf(ttls.keySet())) {
-      SandboxRecord rec;
       try {
-        rec = readRecord(id);
+        SandboxRecord rec = readRecord(id);
+        if (!rec.state().isFinal()) {
+          live++;
+          if (earliest.isEmpty() || rec.expiresAt().isBefore(earliest.get())) {
+            earliest = Optional.of(rec.expiresAt());
+          }
+        }
       } catch (RuntimeException e) {
-        continue;
-      }
-      if (!rec.state().isFinal()) {
-        long delayMs = Math.max(0, Duration.between(Instant.now(), rec.expiresAt()).toMillis());
-        spawnReaper(rec, delayMs, reaperCommand);
-        started++;
+        // removed concurrently
       }
     }
-    if (started > 0) {
-      journal.record("ttl-handover", Map.of("watchdogs", started));
+    if (earliest.isEmpty()) {
+      return 0;
     }
-    return started;
+    boolean started = ensureWatchdog(earliest.get(), reaperCommand);
+    journal.record("ttl-handover", Map.of("sandboxes", live, "watchdogStarted", started));
+    return live;
   }
 
   private void scheduleTtlQuietly(SandboxRecord rec) {
@@ -1420,9 +1448,15 @@ public final class SandboxService implements Sandboxes {
    */
   @Override
   public void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     ttlTimer.shutdownNow();
     workers.shutdown();
+    if (!reaperCommand.isEmpty()) {
+      handOverTtls(reaperCommand);
+    }
   }
 
   /** Options for {@link SandboxService}. */
