@@ -1108,6 +1108,11 @@ public final class SandboxService implements Sandboxes {
     if (old != null) {
       old.cancel(false);
     }
+    if (!reaperCommand.isEmpty()) {
+      // Also now, not only when this process exits: a CLI call killed with SIGKILL hands nothing
+      // over. Cheap when the state directory's watchdog already wakes in time (the usual case).
+      ensureWatchdog(rec.expiresAt(), reaperCommand);
+    }
   }
 
   /**
