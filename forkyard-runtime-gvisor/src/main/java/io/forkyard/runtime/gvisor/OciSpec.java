@@ -2,6 +2,10 @@ package io.forkyard.runtime.gvisor;
 
 import io.forkyard.api.Resources;
 import io.forkyard.core.spi.RuntimeSandbox;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,8 +44,9 @@ final class OciSpec {
 
   /**
    * Memory the sentry itself needs on top of what the sandbox's processes and files may use. The
-   * host cgroup limit is the user's limit plus this; inside, the per-process address-space limit
-   * acts at the user's limit, before the host does (the host kills the whole sandbox).
+   * host cgroup limit is the user's limit plus this; inside, the init's memory guard and the
+   * per-process address-space limit act at the user's limit, before the host does (the host kills
+   * the whole sandbox, see sandbox-init.bash).
    */
   static final long SENTRY_HEADROOM_MB = 96;
 
@@ -63,20 +68,36 @@ final class OciSpec {
 
   static final long CPU_PERIOD_US = 100_000;
 
+  /** Where the memory guard leaves a note for the command whose process it killed. */
+  static final String OOM_DIR = MARKER_DIR + "/oom";
+
+  private static final String INIT_BASH = loadInitScript();
+
   /**
-   * Init keeps the sandbox alive between commands and reaps orphaned processes (dash's wait reaps
-   * any child). It writes the start marker first, so that exportChanges can find what changed since
-   * boot. It ignores TERM so only KILL (destroy) ends it.
+   * Init keeps the sandbox alive between commands and reaps orphaned processes. It writes the start
+   * marker first, so that exportChanges can find what changed since boot, and ignores TERM so only
+   * KILL (destroy) ends it. Where the image has bash, init is sandbox-init.bash, which also kills
+   * the largest process when the sandbox passes its memory limit; otherwise a plain sh loop (dash's
+   * wait reaps any child).
    */
   static List<String> initArgs(Resources r) {
     return List.of(
         "/bin/sh",
         "-c",
         "mkdir -p "
-            + MARKER_DIR
+            + OOM_DIR
             + " && : > "
             + START_MARKER
-            + "; trap '' TERM INT HUP; while :; do /bin/sleep infinity & wait; done");
+            + "; if [ -x /bin/bash ]; then exec /bin/bash -c \"$1\" forkyard-init \"$2\"; fi"
+            + "; trap '' TERM INT HUP; while :; do /bin/sleep infinity & wait; done",
+        "forkyard-init",
+        INIT_BASH,
+        String.valueOf(memoryLimitKib(r)));
+  }
+
+  /** The sandbox's memory limit as the guard compares it with gVisor's MemTotal - MemFree. */
+  static long memoryLimitKib(Resources r) {
+    return r.memoryMb() * 1024L;
   }
 
   static long cgroupMemoryBytes(Resources r) {
@@ -199,16 +220,24 @@ final class OciSpec {
 
   /**
    * Process spec for {@code runsc exec --process}. The user's argv runs unchanged (arguments travel
-   * as argv, never through a shell string) in a child of a tiny sh wrapper: runsc 2022 gives every
-   * exec'd process (and init) one shared rlimit set, so a command that ran {@code ulimit} itself
-   * would change the limits of every other command, running or later. A forked child has its own
-   * copy; the wrapper never changes its limits.
+   * as argv, never through a shell string) in a child of a tiny sh wrapper, for two reasons:
+   *
+   * <ul>
+   *   <li>runsc 2022 gives every exec'd process (and init) one shared rlimit set, so a command that
+   *       ran {@code ulimit} itself would change the limits of every other command, running or
+   *       later. A forked child has its own copy; the wrapper never changes its limits.
+   *   <li>When the memory guard killed a process of this command (its process group, which the
+   *       wrapper leads), the wrapper prints the guard's note on stderr so the user sees why.
+   * </ul>
    */
   static Map<String, Object> execProcess(List<String> argv, List<String> env, String cwd) {
     List<String> args = new ArrayList<>(argv.size() + 4);
     args.add("/bin/sh");
     args.add("-c");
-    args.add("(exec \"$@\"); exit $?");
+    args.add(
+        "(exec \"$@\"); rc=$?; n="
+            + OOM_DIR
+            + "/$$; if [ -e $n ]; then cat $n >&2; rm -f $n; fi; exit $rc");
     args.add("forkyard-exec");
     args.addAll(argv);
     Map<String, Object> p = new LinkedHashMap<>();
@@ -239,6 +268,17 @@ final class OciSpec {
       m.put("options", options);
     }
     return m;
+  }
+
+  private static String loadInitScript() {
+    try (InputStream in = OciSpec.class.getResourceAsStream("sandbox-init.bash")) {
+      if (in == null) {
+        throw new IllegalStateException("sandbox-init.bash is missing from the gvisor runtime jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 
   private OciSpec() {}

@@ -65,10 +65,21 @@ class OciSpecTest {
   }
 
   @Test
+  void initIsTheMemoryGuardWhereBashExistsAndAShellLoopElsewhere() {
+    List<String> init = OciSpec.initArgs(new Resources(1, 300, 1024));
+    assertThat(init.get(2))
+        .contains("exec /bin/bash")
+        .contains(OciSpec.START_MARKER)
+        .contains("/bin/sleep infinity");
+    assertThat(init.get(4)).contains("kill_largest").contains("/proc/meminfo");
+    assertThat(init.get(5)).isEqualTo(String.valueOf(300 * 1024));
+  }
+
+  @Test
   void execRunsTheCommandInAChildSoItsUlimitStaysItsOwn() {
     Map<String, Object> p = OciSpec.execProcess(List.of("echo", "a b"), List.of("PATH=/bin"), "/");
     List<String> args = at(p, "args");
-    assertThat(args.get(2)).startsWith("(exec \"$@\");");
+    assertThat(args.get(2)).startsWith("(exec \"$@\"); rc=$?;");
     assertThat(args.subList(3, args.size())).containsExactly("forkyard-exec", "echo", "a b");
   }
 }
