@@ -135,6 +135,16 @@ class ResourceLimitsIT {
     assertThat(svc.runtime().liveSandboxes()).doesNotContain(sb.id());
   }
 
+  /** gVisor 2022 does not shield init from signals sent inside its PID namespace. */
+  @Test
+  void killingPid1EndsTheSandboxWhichIsMarkedFailedWithTheReason() {
+    Sandbox sb = create(256);
+    CommandResult r = sb.run(Command.shell("kill -9 1")); // kill is a shell builtin here
+    assertThat(r.exitCode()).isNotZero();
+    assertThat(sb.info().state()).isEqualTo(SandboxState.FAILED);
+    assertThat(sb.info().message()).contains("PID 1");
+  }
+
   @Test
   void rejectsNegativeAndAbsurdResources() {
     assertThatThrownBy(() -> new Resources(-1, 512, 1024))

@@ -400,7 +400,8 @@ public final class GvisorRuntime implements SandboxRuntime {
   /**
    * Reads the host cgroups' counters: gVisor cannot contain a sandbox as a whole, so when its
    * processes and files together pass the memory cgroup's limit, the host kills a ptrace stub and
-   * runsc kills the whole sandbox; the pids cgroup likewise when it runs out of host tasks.
+   * runsc kills the whole sandbox; the pids cgroup likewise when it runs out of host tasks. With
+   * neither, the sandbox's init was killed (or runsc died).
    */
   @Override
   public Optional<String> failureCause(SandboxId id) {
@@ -424,7 +425,11 @@ public final class GvisorRuntime implements SandboxRuntime {
               + " tasks (each sandbox process costs about a dozen on gVisor's ptrace platform),"
               + " and gVisor stopped");
     }
-    return Optional.empty();
+    // gVisor 2022 does not shield a PID namespace's init from its members' signals (a TODO in
+    // kernel/task_signals.go), so `kill -9 1` inside ends the sandbox.
+    return Optional.of(
+        "no limit was hit: its init process (PID 1) was killed, e.g. by `kill -9 1` inside the"
+            + " sandbox, which gVisor allows, or gVisor itself stopped");
   }
 
   /** The number after {@code key} in a cgroup file of "key value" lines (or the whole file). */
