@@ -455,17 +455,21 @@ public final class SandboxService implements Sandboxes {
     ExecResult r =
         runtime.exec(
             runtimeSandbox(rec), command, sink == null ? OutputSink.DISCARD : sink, maxOutputBytes);
+    String died = "";
     if (r.exitCode() != 0 && !runtime.isAlive(runtimeSandbox(rec))) {
-      markDead(
-          rec,
+      String why =
           "the sandbox died while running "
               + command.argv().get(0)
-              + " (killed by the host, e.g. out of memory); its state is lost");
+              + " ("
+              + runtime.failureCause(id).orElse("killed on the host")
+              + "); its state is lost";
+      markDead(rec, why);
+      died = "\n[forkyard: " + why + "; it is now FAILED]\n";
     }
     return new CommandResult(
         r.exitCode(),
         decode(r.stdout(), r.stdoutTruncated()),
-        decode(r.stderr(), r.stderrTruncated()),
+        decode(r.stderr(), r.stderrTruncated()) + died,
         r.timedOut(),
         r.stdoutTruncated(),
         r.stderrTruncated(),

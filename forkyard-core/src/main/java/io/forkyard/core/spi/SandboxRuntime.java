@@ -4,6 +4,7 @@ import io.forkyard.api.Command;
 import io.forkyard.api.OutputSink;
 import io.forkyard.api.SandboxId;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -63,6 +64,15 @@ public interface SandboxRuntime {
 
   /** Whether the sandbox's processes are still there (false after a crash or OOM kill). */
   boolean isAlive(RuntimeSandbox sandbox);
+
+  /**
+   * Why a sandbox that is no longer alive died, when the runtime can tell, in words for the user
+   * (e.g. "out of memory: ..."). Call it after {@link #isAlive} said false and before {@link
+   * #destroy}, which removes the evidence.
+   */
+  default Optional<String> failureCause(SandboxId id) {
+    return Optional.empty();
+  }
 
   /**
    * Kills the sandbox and removes every host resource the runtime made for it. Idempotent:

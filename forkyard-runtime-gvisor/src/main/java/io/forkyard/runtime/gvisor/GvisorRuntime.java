@@ -61,6 +61,7 @@ public final class GvisorRuntime implements SandboxRuntime {
   private static final long OUTPUT_GRACE_MS = 2_000;
 
   private static final File DEV_NULL = new File("/dev/null");
+  private static final Path CGROUP_ROOT = Path.of("/sys/fs/cgroup");
 
   private final AtomicLong execSeq = new AtomicLong();
   private volatile Path stateDir;
@@ -284,10 +285,7 @@ public final class GvisorRuntime implements SandboxRuntime {
       Files.createDirectories(execDir);
       Map<String, Object> process =
           OciSpec.execProcess(
-              command.argv(),
-              OciSpec.envList(sb.env(), command.env()),
-              command.cwd(),
-              OciSpec.processAddressSpaceKib(sb.resources()));
+              command.argv(), OciSpec.envList(sb.env(), command.env()), command.cwd());
       JSON.writeValue(processJson.toFile(), process);
       List<String> cmd =
           r.command(
@@ -359,28 +357,33 @@ public final class GvisorRuntime implements SandboxRuntime {
    * Processes started by runsc exec lead their own process group.
    */
   private void killInSandbox(RuntimeSandbox sb, Path pidFile) {
-    Optional<Integer> pid = readPid(pidFile);
-    if (pid.isEmpty()) {
-      return;
-    }
+    readPid(pidFile).ifPresent(pid -> killProcessGroup(sb, pid));
+  }
+
+  /** Kills process group {@code pid} in the sandbox, and process {@code pid} itself. */
+  void killProcessGroup(RuntimeSandbox sb, int pid) {
     Runsc r = requireInit();
     Runsc.Result res =
         r.call(
             List.of(),
             "exec",
             List.of(
+                // gVisor exempts CAP_SYS_RESOURCE from RLIMIT_NPROC: the kill must start even in a
+                // sandbox whose command forked up to the process limit.
+                "--cap",
+                "CAP_SYS_RESOURCE",
                 sb.id().value(),
                 "/bin/sh",
                 "-c",
                 "kill -9 -\"$1\" 2>/dev/null; kill -9 \"$1\" 2>/dev/null; true",
                 "forkyard-kill",
-                String.valueOf(pid.get())),
+                String.valueOf(pid)),
             SHORT_CALL_MS);
     if (!res.ok()) {
       r.call(
           List.of(),
           "kill",
-          List.of("--pid", String.valueOf(pid.get()), sb.id().value(), "KILL"),
+          List.of("--pid", String.valueOf(pid), sb.id().value(), "KILL"),
           SHORT_CALL_MS);
     }
   }
@@ -397,6 +400,63 @@ public final class GvisorRuntime implements SandboxRuntime {
   @Override
   public boolean isAlive(RuntimeSandbox sb) {
     return "running".equals(status(sb.id()).orElse(""));
+  }
+
+  /**
+   * Reads the host cgroups' counters: gVisor cannot contain a sandbox as a whole, so when its
+   * processes and files together pass the memory cgroup's limit, the host kills a ptrace stub and
+   * runsc kills the whole sandbox; the pids cgroup likewise when it runs out of host tasks. With
+   * neither, the sandbox's init was killed (or runsc died).
+   */
+  @Override
+  public Optional<String> failureCause(SandboxId id) {
+    Path memory = CGROUP_ROOT.resolve("memory" + OciSpec.cgroupsPath(id));
+    long oomKills = counter(memory.resolve("memory.oom_control"), "oom_kill");
+    if (oomKills > 0) {
+      long limitMb = counter(memory.resolve("memory.limit_in_bytes"), "") / (1024 * 1024);
+      return Optional.of(
+          "out of memory: its processes and files together used more than its memoryMb plus "
+              + OciSpec.SENTRY_HEADROOM_MB
+              + " MiB for gVisor itself"
+              + (limitMb > 0 ? " (" + limitMb + " MiB)" : "")
+              + ", and the host killed it; files written in a sandbox live in its memory, so"
+              + " they count too");
+    }
+    Path pids = CGROUP_ROOT.resolve("pids" + OciSpec.cgroupsPath(id));
+    if (counter(pids.resolve("pids.events"), "max") > 0) {
+      return Optional.of(
+          "out of host tasks: it reached the host limit of "
+              + OciSpec.PIDS_LIMIT
+              + " tasks (each sandbox process costs about a dozen on gVisor's ptrace platform),"
+              + " and gVisor stopped");
+    }
+    // gVisor 2022 does not shield a PID namespace's init from its members' signals (a TODO in
+    // kernel/task_signals.go), so `kill -9 1` inside ends the sandbox.
+    return Optional.of(
+        "no limit was hit: its init process (PID 1) was killed, e.g. by `kill -9 1` inside the"
+            + " sandbox, which gVisor allows, or gVisor itself stopped");
+  }
+
+  /** The number after {@code key} in a cgroup file of "key value" lines (or the whole file). */
+  private static long counter(Path file, String key) {
+    try {
+      for (String line : Files.readAllLines(file)) {
+        String[] f = line.trim().split("\\s+");
+        try {
+          if (key.isEmpty() && f.length == 1) {
+            return Long.parseLong(f[0]);
+          }
+          if (f.length == 2 && f[0].equals(key)) {
+            return Long.parseLong(f[1]);
+          }
+        } catch (NumberFormatException e) {
+          return 0;
+        }
+      }
+    } catch (IOException e) {
+      // no such cgroup (already removed, or another cgroup layout): nothing to tell
+    }
+    return 0;
   }
 
   private Optional<String> status(SandboxId id) {

@@ -28,6 +28,11 @@ class GvisorSnapshotTest extends GvisorHarness {
     RuntimeSandbox base = started();
     sh(base, COUNTER);
     sh(base, "echo before > /root/before.txt");
+    // a process from before the checkpoint that reads randomness the moment a fork tells it to
+    sh(
+        base,
+        "nohup /bin/sh -c 'while [ ! -e /root/go ]; do sleep 0.02; done;"
+            + " head -c 32 /dev/urandom | od -An -tx1 > /root/rand' >/dev/null 2>&1 &");
     Thread.sleep(300);
     long atCheckpoint = count(runtime, base, this);
     Path image = stateDir.resolve("snap1");
@@ -62,6 +67,13 @@ class GvisorSnapshotTest extends GvisorHarness {
     String randA = sh(a, "head -c 32 /dev/urandom | od -An -tx1");
     String randB = sh(b, "head -c 32 /dev/urandom | od -An -tx1");
     assertThat(randA).isNotEqualTo(randB);
+    // right after the fork, by a process that was running at the checkpoint
+    sh(a, "touch /root/go");
+    sh(b, "touch /root/go");
+    String waitRand = "while [ ! -s /root/rand ]; do sleep 0.02; done; cat /root/rand";
+    assertThat(sh(a, waitRand)).hasSizeGreaterThan(32).isNotEqualTo(sh(b, waitRand));
+    // forkyard's init, the sandbox's memory guard, is part of the snapshot
+    assertThat(sh(a, "cat /proc/1/cmdline | tr '\\0' ' '")).contains("forkyard-init");
 
     // The service brings the checkpointed base back under its own id so it keeps running.
     runtime.restore(base, image);
