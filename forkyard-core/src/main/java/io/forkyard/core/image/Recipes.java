@@ -29,7 +29,7 @@ final class Recipes {
    * Bumped whenever the way an image is built from a recipe changes (debootstrap flags, the sandbox
    * fixes), so every cached image is rebuilt once with the new procedure.
    */
-  static final int BUILD_FORMAT = 1;
+  static final int BUILD_FORMAT = 2;
 
   static final ObjectMapper JSON =
       new ObjectMapper()
