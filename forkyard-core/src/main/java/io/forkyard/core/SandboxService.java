@@ -349,7 +349,11 @@ public final class SandboxService implements Sandboxes {
     Set<Capability> caps = runtime.capabilities();
     if (net.allowInternetAccess() && !caps.contains(Capability.INTERNET_ACCESS)) {
       throw new UnsupportedByRuntimeException(
-          "runtime " + runtime.name() + " cannot give sandboxes internet access");
+          "runtime "
+              + runtime.name()
+              + " cannot give sandboxes internet access on this host (docs/runtimes/gvisor.md);"
+              + " prepare what a sandbox needs on the host and copy it in (files, .debs), as the"
+              + " swarm does");
     }
     if ((!net.allowList().isEmpty() || !net.denyList().isEmpty())
         && !caps.contains(Capability.NETWORK_FILTER)) {

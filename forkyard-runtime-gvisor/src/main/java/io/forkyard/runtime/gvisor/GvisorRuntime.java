@@ -116,13 +116,16 @@ public final class GvisorRuntime implements SandboxRuntime {
     return v;
   }
 
+  /**
+   * No INTERNET_ACCESS: runsc 2022's --network=sandbox refuses every namespace on Linux 6.x (it
+   * takes the presence of /proc/sys/net/core/rmem_default, per namespace since then, as "root
+   * namespace"), and --network=host would hand the sandbox the host kernel's network stack. The
+   * service therefore refuses allowInternetAccess clearly (docs/runtimes/gvisor.md).
+   */
   @Override
   public Set<Capability> capabilities() {
     return EnumSet.of(
-        Capability.MEMORY_CHECKPOINT,
-        Capability.FILESYSTEM_CHECKPOINT,
-        Capability.SUSPEND,
-        Capability.INTERNET_ACCESS);
+        Capability.MEMORY_CHECKPOINT, Capability.FILESYSTEM_CHECKPOINT, Capability.SUSPEND);
   }
 
   @Override
