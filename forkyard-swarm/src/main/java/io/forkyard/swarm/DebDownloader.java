@@ -15,7 +15,10 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -55,6 +58,8 @@ final class DebDownloader {
    * The .debs needed to install {@code packages} on a system whose dpkg status file is {@code
    * dpkgStatus}. Empty when everything is installed already.
    */
+  private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+
   Debs resolve(byte[] dpkgStatus, List<String> packages) {
     try {
       Path archives = cacheDir.resolve("archives");
@@ -63,6 +68,11 @@ final class DebDownloader {
       Files.createDirectories(sets);
       String key = key(dpkgStatus, packages);
       Path manifest = sets.resolve(key + ".list");
+      // The file lock keeps other processes out; it cannot be taken twice in one JVM (a second
+      // thread gets OverlappingFileLockException), so threads of this JVM queue here first.
+      ReentrantLock inJvm =
+          JVM_LOCKS.computeIfAbsent(cacheDir.toAbsolutePath(), k -> new ReentrantLock());
+      inJvm.lock();
       try (FileChannel ch =
               FileChannel.open(
                   cacheDir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
@@ -98,6 +108,8 @@ final class DebDownloader {
         Files.write(manifest, names, StandardCharsets.UTF_8);
         Files.deleteIfExists(status);
         return new Debs(files, false);
+      } finally {
+        inJvm.unlock();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("deb cache " + cacheDir + ": " + e.getMessage(), e);
@@ -204,7 +216,7 @@ final class DebDownloader {
     return s.length() <= max ? s : "…" + s.substring(s.length() - max);
   }
 
-  private static String key(byte[] status, List<String> packages) {
+  static String key(byte[] status, List<String> packages) {
     try {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
       md.update(status);

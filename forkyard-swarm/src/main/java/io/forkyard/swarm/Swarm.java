@@ -596,7 +596,8 @@ public final class Swarm {
               } catch (RuntimeException e) {
                 setupS[i] = AgentRun.secondsSince(t);
                 readyAt[i] = (System.nanoTime() - modeStart[0]) / 1e9;
-                return AgentRun.Outcome.failed("setup failed: " + e.getMessage(), 0);
+                return AgentRun.Outcome.failed(
+                    "setup failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()), 0);
               } finally {
                 if (box != null) {
                   terminate(box.id());
