@@ -121,6 +121,11 @@ public final class SandboxService implements Sandboxes {
               return t;
             });
     runtime.init(state.runtimeDir(runtime.name()));
+    if (!b.livenessInterval.isZero()) {
+      long ms = b.livenessInterval.toMillis();
+      ttlTimer.scheduleWithFixedDelay(
+          () -> workers.execute(this::sweepDeadSandboxes), ms, ms, TimeUnit.MILLISECONDS);
+    }
     if (b.recover) {
       recover();
     }
@@ -496,6 +501,42 @@ public final class SandboxService implements Sandboxes {
         cleanSandboxDir(rec.id());
         writeRecord(now.withState(SandboxState.FAILED, why));
         journal.record("failed", Map.of("sandbox", rec.id().value(), "why", why));
+      }
+    }
+  }
+
+  /**
+   * Marks FAILED the running sandboxes of this process that died while idle (the host killed them,
+   * e.g. out of memory, or gVisor itself stopped): without this they would show RUNNING until the
+   * next command. Skips sandboxes another operation holds; the next sweep sees them.
+   */
+  private void sweepDeadSandboxes() {
+    for (SandboxId id : List.copyOf(ttls.keySet())) {
+      if (closed) {
+        return;
+      }
+      try {
+        SandboxRecord rec = readRecord(id);
+        if (rec.state() != SandboxState.RUNNING || runtime.isAlive(runtimeSandbox(rec))) {
+          continue;
+        }
+        Optional<SandboxLocks.Held> held = locks.tryLock(id.value());
+        if (held.isEmpty()) {
+          continue;
+        }
+        try (var h = held.get()) {
+          SandboxRecord now = readRecord(id);
+          if (now.state() == SandboxState.RUNNING && !runtime.isAlive(runtimeSandbox(now))) {
+            String why =
+                "the sandbox died while idle ("
+                    + runtime.failureCause(id).orElse("killed on the host")
+                    + "); its state is lost";
+            markDeadLocked(now, why);
+            journal.record("failed", Map.of("sandbox", id.value(), "why", why));
+          }
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("liveness check of {} failed: {}", id, e.toString());
       }
     }
   }
@@ -1481,6 +1522,7 @@ public final class SandboxService implements Sandboxes {
     private ProgressListener progress = ProgressListener.NONE;
     private long maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES;
     private long maxFileBytes = DEFAULT_MAX_FILE_BYTES;
+    private Duration livenessInterval = Duration.ofSeconds(10);
     private boolean recover = true;
     private List<String> reaperCommand = List.of();
 
@@ -1527,6 +1569,18 @@ public final class SandboxService implements Sandboxes {
     }
 
     /** Whether opening reaps expired and orphaned sandboxes (default true). */
+    /**
+     * How often running sandboxes of this process are checked for having died while idle (then
+     * marked FAILED with the cause); default 10 s, {@link Duration#ZERO} turns it off.
+     */
+    public Builder livenessInterval(Duration interval) {
+      if (interval == null || interval.isNegative()) {
+        throw new InvalidRequestException("liveness interval must be zero or positive");
+      }
+      this.livenessInterval = interval;
+      return this;
+    }
+
     public Builder recover(boolean on) {
       this.recover = on;
       return this;

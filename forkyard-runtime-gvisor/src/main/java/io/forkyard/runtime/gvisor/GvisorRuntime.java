@@ -402,7 +402,18 @@ public final class GvisorRuntime implements SandboxRuntime {
 
   @Override
   public boolean isAlive(RuntimeSandbox sb) {
-    return "running".equals(status(sb.id()).orElse(""));
+    // Read runsc's state file and /proc rather than run `runsc state` (a process, ~25 ms): the
+    // service asks this for every running sandbox in its liveness sweep. The sandbox process (the
+    // gVisor kernel) lives exactly as long as the sandbox: it exits when its init does.
+    ContainerState state = new ContainerState(requireInit().root(), sb.id());
+    if (!state.exists()) {
+      return false;
+    }
+    List<Long> pids = state.pids();
+    if (pids.isEmpty()) {
+      return "running".equals(status(sb.id()).orElse(""));
+    }
+    return state.isLive(pids.get(0));
   }
 
   /**
