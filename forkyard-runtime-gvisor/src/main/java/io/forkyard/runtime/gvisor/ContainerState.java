@@ -44,6 +44,15 @@ final class ContainerState {
     return Files.exists(stateFile());
   }
 
+  /** The container status runsc recorded ("running", "stopped", ...); empty when unreadable. */
+  String status() {
+    try {
+      return JSON.readTree(stateFile().toFile()).path("status").asText("");
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
   /** Host pids of the sandbox and gofer processes recorded by runsc. */
   List<Long> pids() {
     List<Long> pids = new ArrayList<>();

@@ -404,9 +404,10 @@ public final class GvisorRuntime implements SandboxRuntime {
   public boolean isAlive(RuntimeSandbox sb) {
     // Read runsc's state file and /proc rather than run `runsc state` (a process, ~25 ms): the
     // service asks this for every running sandbox in its liveness sweep. The sandbox process (the
-    // gVisor kernel) lives exactly as long as the sandbox: it exits when its init does.
+    // gVisor kernel) lives exactly as long as the sandbox: it exits when its init does. runsc
+    // marks a checkpointed container stopped before its process has finished exiting.
     ContainerState state = new ContainerState(requireInit().root(), sb.id());
-    if (!state.exists()) {
+    if (!state.exists() || !"running".equals(state.status())) {
       return false;
     }
     List<Long> pids = state.pids();
