@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -68,6 +69,7 @@ public final class GvisorRuntime implements SandboxRuntime {
   private volatile Runsc runsc;
   private volatile String version;
   private final Networks networks = new Networks();
+  private final Set<SandboxId> checkpointed = ConcurrentHashMap.newKeySet();
 
   public GvisorRuntime() {}
 
@@ -131,6 +133,7 @@ public final class GvisorRuntime implements SandboxRuntime {
   @Override
   public void start(RuntimeSandbox sb) {
     Runsc r = requireInit();
+    checkpointed.remove(sb.id());
     Path bundle = writeBundle(sb);
     removeStale(sb.id());
     Runsc.Result res =
@@ -166,11 +169,15 @@ public final class GvisorRuntime implements SandboxRuntime {
       throw new ForkyardException(
           ErrorCode.INTERNAL, "runsc checkpoint failed for " + sb.id() + ": " + res.message());
     }
+    // runsc returns while the sandbox process is still exiting and its state file still says
+    // running: remember that this one is stopped until it is started or restored again.
+    checkpointed.add(sb.id());
   }
 
   @Override
   public void restore(RuntimeSandbox sb, Path imageDir) {
     Runsc r = requireInit();
+    checkpointed.remove(sb.id());
     if (!Files.isRegularFile(imageDir.resolve("checkpoint.img"))) {
       throw new ForkyardException(
           ErrorCode.SNAPSHOT_CORRUPT, "no runsc checkpoint image in " + imageDir);
@@ -405,9 +412,9 @@ public final class GvisorRuntime implements SandboxRuntime {
     // Read runsc's state file and /proc rather than run `runsc state` (a process, ~25 ms): the
     // service asks this for every running sandbox in its liveness sweep. The sandbox process (the
     // gVisor kernel) lives exactly as long as the sandbox: it exits when its init does. runsc
-    // marks a checkpointed container stopped before its process has finished exiting.
+    // keeps a checkpointed container "running" in its state file while its process exits.
     ContainerState state = new ContainerState(requireInit().root(), sb.id());
-    if (!state.exists() || !"running".equals(state.status())) {
+    if (checkpointed.contains(sb.id()) || !state.exists() || !"running".equals(state.status())) {
       return false;
     }
     List<Long> pids = state.pids();
@@ -491,6 +498,7 @@ public final class GvisorRuntime implements SandboxRuntime {
   public void destroy(SandboxId id) {
     release(id);
     networks.remove(id);
+    checkpointed.remove(id);
   }
 
   @Override
