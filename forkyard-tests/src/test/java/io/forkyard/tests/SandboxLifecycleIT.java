@@ -208,7 +208,7 @@ class SandboxLifecycleIT {
   void ttlExpiryTerminatesAndLeavesNothingBehind() {
     Sandbox sb = svc.create(SandboxSpec.builder().timeoutSecs(3).build());
     assertThat(svc.runtime().liveSandboxes()).contains(sb.id());
-    await().atMost(Duration.ofSeconds(30)).until(() -> sb.info().state() == SandboxState.TIMED_OUT);
+    await().atMost(Duration.ofSeconds(60)).until(() -> sb.info().state() == SandboxState.TIMED_OUT);
     assertThat(svc.runtime().liveSandboxes()).doesNotContain(sb.id());
     Path dir = real.stateDir.resolve("sandboxes").resolve(sb.id().value());
     try (Stream<Path> left = Files.list(dir)) {
