@@ -106,7 +106,7 @@ public final class SandboxService implements Sandboxes {
     // With images shared between state directories, another directory's snapshots may still use
     // an old tree this service cannot see: then old trees are kept, never pruned from here.
     this.ownsImages = b.imagesDir == null;
-    images.treeInUse(tree -> !ownsImages || rootfsInUse(tree));
+    images.treeInUse(tree -> !ownsImages || !rootfsUsers(tree.toString()).isEmpty());
     this.journal = new Journal(state.journal());
     this.locks = new SandboxLocks(state.root().resolve("locks"));
     this.progress = b.progress;
@@ -496,11 +496,7 @@ public final class SandboxService implements Sandboxes {
     try (var held = locks.lock(rec.id().value())) {
       SandboxRecord now = readRecord(rec.id());
       if (now.state() == SandboxState.RUNNING) {
-        cancelTtl(rec.id());
-        safeDestroy(rec.id());
-        cleanSandboxDir(rec.id());
-        writeRecord(now.withState(SandboxState.FAILED, why));
-        journal.record("failed", Map.of("sandbox", rec.id().value(), "why", why));
+        failLocked(now, why);
       }
     }
   }
@@ -531,8 +527,7 @@ public final class SandboxService implements Sandboxes {
                 "the sandbox died while idle ("
                     + runtime.failureCause(id).orElse("killed on the host")
                     + "); its state is lost";
-            markDeadLocked(now, why);
-            journal.record("failed", Map.of("sandbox", id.value(), "why", why));
+            failLocked(now, why);
           }
         }
       } catch (RuntimeException e) {
@@ -883,18 +878,8 @@ public final class SandboxService implements Sandboxes {
       }
       if (m.type() == SnapshotType.FILESYSTEM) {
         String rootfs = state.snapshotDir(id).resolve("rootfs").toString();
-        List<String> users = new ArrayList<>();
-        for (SnapshotInfo s : snapshots()) {
-          SnapshotManifest other = readManifest(s.id());
-          if (!other.id().equals(id) && other.rootfs().equals(rootfs)) {
-            users.add(other.id().value());
-          }
-        }
-        for (SandboxInfo s : list()) {
-          if (!s.state().isFinal() && readRecord(s.id()).rootfs().equals(rootfs)) {
-            users.add(s.id().value());
-          }
-        }
+        List<String> users =
+            rootfsUsers(rootfs).stream().filter(u -> !u.equals(id.value())).toList();
         if (!users.isEmpty()) {
           throw new InvalidStateException(
               "snapshot "
@@ -1003,39 +988,23 @@ public final class SandboxService implements Sandboxes {
   }
 
   /**
-   * Whether a root filesystem tree is still needed: a sandbox not yet final runs on it, or a
-   * snapshot restores on top of it. An image rebuild keeps such trees (see {@link ImageStore}).
+   * Ids of the snapshots that restore on top of root filesystem {@code rootfs} and of the sandboxes
+   * not yet final that run on it: while there are any, it must stay (an image rebuild keeps such
+   * trees, see {@link ImageStore}; deleting the image or snapshot is refused).
    */
-  private boolean rootfsInUse(Path tree) {
-    String t = tree.toString();
-    for (SandboxId id : recordIds()) {
-      try {
-        SandboxRecord rec = readRecord(id);
-        if (!rec.state().isFinal() && Path.of(rec.rootfs()).normalize().toString().equals(t)) {
-          return true;
-        }
-      } catch (ForkyardException e) {
-        // removed concurrently
+  private List<String> rootfsUsers(String rootfs) {
+    List<String> users = new ArrayList<>();
+    for (SnapshotInfo s : snapshots()) {
+      if (readManifest(s.id()).rootfs().equals(rootfs)) {
+        users.add(s.id().value());
       }
     }
-    try (Stream<Path> dirs = Files.list(state.snapshotsDir())) {
-      for (Path d : dirs.toList()) {
-        Path manifest = d.resolve("manifest.json");
-        if (Files.isRegularFile(manifest)) {
-          try {
-            SnapshotManifest m = Json.read(manifest, SnapshotManifest.class);
-            if (Path.of(m.rootfs()).normalize().toString().equals(t)) {
-              return true;
-            }
-          } catch (RuntimeException e) {
-            return true; // unreadable: err on the side of keeping the tree
-          }
-        }
+    for (SandboxInfo s : list()) {
+      if (!s.state().isFinal() && readRecord(s.id()).rootfs().equals(rootfs)) {
+        users.add(s.id().value());
       }
-    } catch (IOException e) {
-      return true;
     }
-    return false;
+    return users;
   }
 
   // ------------------------------------------------------------------ suspend / resume
@@ -1092,6 +1061,12 @@ public final class SandboxService implements Sandboxes {
     }
   }
 
+  /** {@link #markDeadLocked} and the journal line that says so. */
+  private void failLocked(SandboxRecord rec, String why) {
+    markDeadLocked(rec, why);
+    journal.record("failed", Map.of("sandbox", rec.id().value(), "why", why));
+  }
+
   private void markDeadLocked(SandboxRecord rec, String why) {
     cancelTtl(rec.id());
     safeDestroy(rec.id());
@@ -1114,17 +1089,7 @@ public final class SandboxService implements Sandboxes {
   @Override
   public void deleteImage(String name) {
     Path rootfs = images.rootfs(name);
-    List<String> users = new ArrayList<>();
-    for (SandboxInfo s : list()) {
-      if (!s.state().isFinal() && readRecord(s.id()).rootfs().equals(rootfs.toString())) {
-        users.add(s.id().value());
-      }
-    }
-    for (SnapshotInfo s : snapshots()) {
-      if (readManifest(s.id()).rootfs().equals(rootfs.toString())) {
-        users.add(s.id().value());
-      }
-    }
+    List<String> users = rootfsUsers(rootfs.toString());
     if (!users.isEmpty()) {
       throw new InvalidStateException(
           "image " + name + " is in use by " + users + "; terminate or delete those first");
@@ -1349,8 +1314,7 @@ public final class SandboxService implements Sandboxes {
       if (now.state() == SandboxState.SNAPSHOTTING) {
         failSnapshotsInProgress(now.id(), why);
       }
-      markDeadLocked(now, why);
-      journal.record("failed", Map.of("sandbox", now.id().value(), "why", why));
+      failLocked(now, why);
       return true;
     }
   }
