@@ -504,7 +504,8 @@ public final class SandboxService implements Sandboxes {
   /**
    * Marks FAILED the running sandboxes of this process that died while idle (the host killed them,
    * e.g. out of memory, or gVisor itself stopped): without this they would show RUNNING until the
-   * next command. Skips sandboxes another operation holds; the next sweep sees them.
+   * next command. Skips sandboxes another operation holds; the next sweep sees them. Also expires
+   * sandboxes past their TTL whose timer did not (an expiry that failed is only logged).
    */
   private void sweepDeadSandboxes() {
     for (SandboxId id : List.copyOf(ttls.keySet())) {
@@ -513,6 +514,11 @@ public final class SandboxService implements Sandboxes {
       }
       try {
         SandboxRecord rec = readRecord(id);
+        if (!rec.state().isFinal() && !Instant.now().isBefore(rec.expiresAt())) {
+          // Overdue: its timer task failed or never ran. Expiring is idempotent; try again.
+          expire(id);
+          continue;
+        }
         if (rec.state() != SandboxState.RUNNING || runtime.isAlive(runtimeSandbox(rec))) {
           continue;
         }
