@@ -73,6 +73,12 @@ final class Output {
     m.put("sourceSnapshot", s.sourceSnapshot().map(SnapshotId::value).orElse(null));
     m.put("resources", resources(s.resources()));
     m.put("allowInternetAccess", s.network() != null && s.network().allowInternetAccess());
+    if (s.network() != null && !s.network().allowList().isEmpty()) {
+      m.put("allowHosts", s.network().allowList());
+    }
+    if (s.network() != null && !s.network().denyList().isEmpty()) {
+      m.put("denyHosts", s.network().denyList());
+    }
     m.put("labels", s.labels());
     m.put("hostname", s.hostname());
     m.put("createdAt", string(s.createdAt()));

@@ -6,6 +6,7 @@ import io.forkyard.api.CommandResult;
 import io.forkyard.api.ErrorCode;
 import io.forkyard.api.FileEntry;
 import io.forkyard.api.ForkResult;
+import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.NetworkPolicy;
 import io.forkyard.api.OutputSink;
 import io.forkyard.api.Resources;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import picocli.CommandLine.Option;
@@ -68,18 +70,53 @@ final class SandboxCommand {
 
     @Option(
         names = "--allow-internet",
-        description = "Give it outbound network access (default: no network at all).")
+        description =
+            "Give it outbound network access (default: no network at all; a fork: as its"
+                + " snapshot).")
     boolean allowInternet;
+
+    @Option(names = "--no-internet", description = "No network at all, even if the snapshot had.")
+    boolean noInternet;
+
+    @Option(
+        names = "--allow-host",
+        paramLabel = "HOST",
+        description =
+            "With --allow-internet: reach only these hosts, addresses or CIDR ranges"
+                + " (repeatable; names are resolved once, at start).")
+    List<String> allowHosts = new ArrayList<>();
+
+    @Option(
+        names = "--deny-host",
+        paramLabel = "HOST",
+        description = "With --allow-internet: never reach these (repeatable).")
+    List<String> denyHosts = new ArrayList<>();
 
     SandboxSpec.Builder apply(SandboxSpec.Builder b) {
       b.timeoutSecs(timeoutSecs).labels(labels).env(env);
       if (name != null) {
         b.name(name);
       }
-      if (allowInternet) {
-        b.network(NetworkPolicy.INTERNET);
-      }
+      network().ifPresent(b::network);
       return b;
+    }
+
+    private Optional<NetworkPolicy> network() {
+      boolean lists = !allowHosts.isEmpty() || !denyHosts.isEmpty();
+      if (noInternet && (allowInternet || lists)) {
+        throw new InvalidRequestException(
+            "--no-internet cannot go with --allow-internet, --allow-host or --deny-host");
+      }
+      if (lists && !allowInternet) {
+        throw new InvalidRequestException("--allow-host and --deny-host need --allow-internet");
+      }
+      if (noInternet) {
+        return Optional.of(NetworkPolicy.NONE);
+      }
+      if (allowInternet) {
+        return Optional.of(new NetworkPolicy(true, allowHosts, denyHosts));
+      }
+      return Optional.empty();
     }
   }
 

@@ -267,6 +267,17 @@ public final class SandboxService implements Sandboxes {
               + "); forks inherit them. Drop the override, or checkpoint a sandbox"
               + " created with the resources you want");
     }
+    if (m.type() == SnapshotType.MEMORY
+        && spec.network().map(NetworkPolicy::allowInternetAccess).orElse(false)
+        && !m.network().allowInternetAccess()) {
+      throw new InvalidRequestException(
+          "snapshot "
+              + m.id()
+              + " was taken without internet access, and a MEMORY snapshot keeps the network"
+              + " interfaces it was taken with: checkpoint a sandbox created with"
+              + " allowInternetAccess, or fork a FILESYSTEM snapshot (forks of either may still"
+              + " turn internet access off or set allow/deny lists)");
+    }
   }
 
   private ForkResult forkOne(int index, SandboxSpec spec, SnapshotManifest m) {
@@ -356,9 +367,8 @@ public final class SandboxService implements Sandboxes {
       throw new UnsupportedByRuntimeException(
           "runtime "
               + runtime.name()
-              + " cannot give sandboxes internet access on this host (docs/runtimes/gvisor.md);"
-              + " prepare what a sandbox needs on the host and copy it in (files, .debs), as the"
-              + " swarm does");
+              + " cannot give sandboxes internet access; prepare what a sandbox needs on the host"
+              + " and copy it in (files, .debs), as the swarm does");
     }
     if ((!net.allowList().isEmpty() || !net.denyList().isEmpty())
         && !caps.contains(Capability.NETWORK_FILTER)) {

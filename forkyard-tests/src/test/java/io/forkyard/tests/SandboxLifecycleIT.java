@@ -121,18 +121,6 @@ class SandboxLifecycleIT {
   }
 
   @Test
-  void refusesInternetAccessThisHostCannotGive() {
-    assertThatThrownBy(
-            () ->
-                svc.create(
-                    SandboxSpec.builder().network(io.forkyard.api.NetworkPolicy.INTERNET).build()))
-        .isInstanceOfSatisfying(
-            ForkyardException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.UNSUPPORTED))
-        .hasMessageContaining("internet access");
-    assertThat(svc.list()).isEmpty();
-  }
-
-  @Test
   void forksAreIsolatedAndDistinct() {
     Sandbox base = svc.create(SandboxSpec.builder().timeoutSecs(600).build());
     base.writeFile("/work/shared.txt", "base");

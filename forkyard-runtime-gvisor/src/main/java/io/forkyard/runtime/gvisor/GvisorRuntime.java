@@ -68,7 +68,7 @@ public final class GvisorRuntime implements SandboxRuntime {
   private volatile Path stateDir;
   private volatile Runsc runsc;
   private volatile String version;
-  private final Networks networks = new Networks();
+  private volatile Networks networks;
   private final Set<SandboxId> checkpointed = ConcurrentHashMap.newKeySet();
 
   public GvisorRuntime() {}
@@ -85,6 +85,7 @@ public final class GvisorRuntime implements SandboxRuntime {
       Files.createDirectories(root);
       this.stateDir = stateDir;
       this.runsc = new Runsc(Runsc.locate().orElse(Path.of("runsc")), root);
+      this.networks = new Networks(stateDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create runsc root under " + stateDir, e);
     }
@@ -119,25 +120,29 @@ public final class GvisorRuntime implements SandboxRuntime {
   }
 
   /**
-   * No INTERNET_ACCESS: runsc 2022's --network=sandbox refuses every namespace on Linux 6.x (it
-   * takes the presence of /proc/sys/net/core/rmem_default, per namespace since then, as "root
-   * namespace"), and --network=host would hand the sandbox the host kernel's network stack. The
-   * service therefore refuses allowInternetAccess clearly (docs/runtimes/gvisor.md).
+   * Internet access and allow/deny lists come from {@link Networks}: a namespace and veth pair per
+   * sandbox, filtered by host iptables (docs/runtimes/gvisor.md).
    */
   @Override
   public Set<Capability> capabilities() {
     return EnumSet.of(
-        Capability.MEMORY_CHECKPOINT, Capability.FILESYSTEM_CHECKPOINT, Capability.SUSPEND);
+        Capability.MEMORY_CHECKPOINT,
+        Capability.FILESYSTEM_CHECKPOINT,
+        Capability.SUSPEND,
+        Capability.INTERNET_ACCESS,
+        Capability.NETWORK_FILTER);
   }
 
   @Override
   public void start(RuntimeSandbox sb) {
     Runsc r = requireInit();
     checkpointed.remove(sb.id());
-    Path bundle = writeBundle(sb);
     removeStale(sb.id());
+    Optional<Networks.Lease> net = network(sb);
+    Path bundle = writeBundle(sb, net);
     Runsc.Result res =
         r.boot(
+            wrapper(net),
             bootFlags(sb),
             "run",
             List.of("--detach", "--bundle", bundle.toString(), sb.id().value()),
@@ -148,6 +153,54 @@ public final class GvisorRuntime implements SandboxRuntime {
       throw new ForkyardException(
           ErrorCode.INTERNAL, "runsc run failed for " + sb.id() + ": " + res.message());
     }
+    if (net.isPresent()) {
+      fixResolvConf(sb);
+    }
+  }
+
+  /**
+   * The image's resolv.conf is the host's at build time; a sandbox with internet access needs name
+   * servers it can reach now. Forks restored from memory keep their snapshot's file.
+   */
+  private void fixResolvConf(RuntimeSandbox sb) {
+    String wanted = Resolv.sandboxResolvConf();
+    String current;
+    try {
+      current = Files.readString(sb.rootfs().resolve("etc/resolv.conf"), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      current = "";
+    }
+    if (wanted.isEmpty() || Resolv.nameservers(current).equals(Resolv.nameservers(wanted))) {
+      return;
+    }
+    Runsc.Result res =
+        requireInit()
+            .call(
+                List.of(),
+                "exec",
+                List.of(
+                    sb.id().value(),
+                    "/bin/sh",
+                    "-c",
+                    "rm -f /etc/resolv.conf && printf %s \"$1\" > /etc/resolv.conf",
+                    "forkyard-resolv",
+                    wanted),
+                SHORT_CALL_MS);
+    if (!res.ok()) {
+      LOG.warn("{}: cannot write /etc/resolv.conf: {}", sb.id(), res.message());
+    }
+  }
+
+  /** A fresh namespace for a sandbox with internet access (one per boot or restore). */
+  private Optional<Networks.Lease> network(RuntimeSandbox sb) {
+    if (!sb.network().allowInternetAccess()) {
+      return Optional.empty();
+    }
+    return Optional.of(networks.create(sb.id(), sb.network()));
+  }
+
+  private static List<String> wrapper(Optional<Networks.Lease> net) {
+    return net.map(l -> Runsc.inNetns(l.nsPath())).orElse(List.of());
   }
 
   @Override
@@ -182,12 +235,14 @@ public final class GvisorRuntime implements SandboxRuntime {
       throw new ForkyardException(
           ErrorCode.SNAPSHOT_CORRUPT, "no runsc checkpoint image in " + imageDir);
     }
-    Path bundle = writeBundle(sb);
     // The checkpointed container of the same id (suspend, or the base after a checkpoint) is
     // stopped but still registered; its id must be free before the restore.
     removeStale(sb.id());
+    Optional<Networks.Lease> net = network(sb);
+    Path bundle = writeBundle(sb, net);
     Runsc.Result res =
         r.boot(
+            wrapper(net),
             bootFlags(sb),
             "restore",
             List.of(
@@ -521,7 +576,7 @@ public final class GvisorRuntime implements SandboxRuntime {
         LOG.warn("cannot parse runsc list output: {}", e.toString());
       }
     }
-    ids.addAll(networks.orphans());
+    ids.addAll(networks.leased());
     return ids;
   }
 
@@ -538,11 +593,8 @@ public final class GvisorRuntime implements SandboxRuntime {
     return flags;
   }
 
-  private Path writeBundle(RuntimeSandbox sb) {
-    Optional<String> netns = Optional.empty();
-    if (sb.network().allowInternetAccess()) {
-      netns = Optional.of(networks.create(sb.id(), sb.network()));
-    }
+  private Path writeBundle(RuntimeSandbox sb, Optional<Networks.Lease> net) {
+    Optional<String> netns = net.map(l -> l.nsPath().toString());
     Path bundle = sb.dir().resolve("bundle");
     try {
       Files.createDirectories(bundle);

@@ -119,7 +119,19 @@ final class Runsc {
    * {@code log}, which the sandbox inherits; errors are read back from there.
    */
   Result boot(List<String> globalFlags, String verb, List<String> args, Path log, long timeoutMs) {
-    List<String> cmd = command(globalFlags, verb, args);
+    return boot(List.of(), globalFlags, verb, args, log, timeoutMs);
+  }
+
+  /** {@link #boot} with {@code wrapper} in front of runsc (see {@link #inNetns}). */
+  Result boot(
+      List<String> wrapper,
+      List<String> globalFlags,
+      String verb,
+      List<String> args,
+      Path log,
+      long timeoutMs) {
+    List<String> cmd = new ArrayList<>(wrapper);
+    cmd.addAll(command(globalFlags, verb, args));
     File logFile = log.toFile();
     ProcessBuilder pb =
         new ProcessBuilder(cmd)
@@ -144,6 +156,28 @@ final class Runsc {
       Thread.currentThread().interrupt();
       throw new ForkyardException(ErrorCode.INTERNAL, "interrupted during runsc " + verb, e);
     }
+  }
+
+  /**
+   * A wrapper that lets runsc 2022 use the network namespace {@code nsPath} with --network=sandbox.
+   * That runsc refuses any namespace in which /proc/sys/net/core/rmem_default exists, taking it for
+   * the root namespace; since Linux 5.x that sysctl exists in every namespace. In a private mount
+   * namespace, an empty tmpfs is mounted on /proc/sys/net/core as seen from {@code nsPath}
+   * (/proc/sys/net resolves per network namespace, so the host's own view stays untouched), then
+   * runsc runs there.
+   */
+  static List<String> inNetns(Path nsPath) {
+    return List.of(
+        Networks.tool("unshare"),
+        "--mount",
+        "--propagation",
+        "private",
+        "/bin/sh",
+        "-ec",
+        "nsenter --net=\"$1\" mount -t tmpfs -o size=4k,mode=0555 forkyard-netns"
+            + " /proc/sys/net/core; shift; exec \"$@\"",
+        "forkyard-netns",
+        nsPath.toString());
   }
 
   /** FORKYARD_LOG_LEVEL=DEBUG shows where a fork's or checkpoint's time goes, call by call. */
