@@ -9,6 +9,7 @@ import io.forkyard.api.ForkResult;
 import io.forkyard.api.ForkyardException;
 import io.forkyard.api.ImageRecipe;
 import io.forkyard.api.InvalidRequestException;
+import io.forkyard.api.NetworkPolicy;
 import io.forkyard.api.ProgressListener;
 import io.forkyard.api.Sandbox;
 import io.forkyard.api.SandboxId;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -49,6 +51,8 @@ public final class ForkBench {
   public static final String MEMORY_FORK = "memory_fork_first_command_ms";
   public static final String FILESYSTEM_FORK = "filesystem_fork_first_command_ms";
   public static final String CHECKPOINT = "checkpoint_ms";
+  public static final String COLD_INTERNET = "cold_create_internet_first_command_ms";
+  public static final String MEMORY_FORK_INTERNET = "memory_fork_internet_first_command_ms";
   public static final String MEMORY_PER_FORK = "memory_per_fork_mib";
   public static final List<Integer> BATCHES = List.of(1, 5, 20);
 
@@ -99,6 +103,8 @@ public final class ForkBench {
     for (String key : List.of(COLD, MEMORY_FORK, FILESYSTEM_FORK, CHECKPOINT)) {
       stats.put(key, new Stats());
     }
+    stats.put(COLD_INTERNET, new Stats());
+    stats.put(MEMORY_FORK_INTERNET, new Stats());
     for (int n : BATCHES) {
       stats.put(batchKey(n), new Stats());
     }
@@ -131,6 +137,7 @@ public final class ForkBench {
       SnapshotInfo fs =
           sandboxes.checkpoint(base.id(), CheckpointOptions.of(SnapshotType.FILESYSTEM));
       snapshots.add(fs.id());
+      Optional<SandboxId> netBase = internetBase();
       int rounds = options.warmup() + options.runs();
       for (int r = 0; r < rounds; r++) {
         boolean record = r >= options.warmup();
@@ -138,7 +145,7 @@ public final class ForkBench {
             record
                 ? "bench: round " + (r - options.warmup() + 1) + "/" + options.runs()
                 : "bench: warm-up round " + (r + 1) + "/" + options.warmup());
-        round(r, record, base.id(), fs.id());
+        round(r, record, base.id(), fs.id(), netBase);
       }
     } finally {
       cleanUp();
@@ -159,8 +166,30 @@ public final class ForkBench {
     }
   }
 
+  /**
+   * A second base with internet access, for the cost of networking in cold starts and forks; empty
+   * (and an error recorded) where the runtime cannot give one.
+   */
+  private Optional<SandboxId> internetBase() {
+    try {
+      log.println("bench: starting a base sandbox with internet access");
+      Sandbox b =
+          track(
+              sandboxes.create(
+                  SandboxSpec.builder()
+                      .image(options.image())
+                      .network(NetworkPolicy.INTERNET)
+                      .build()));
+      return Optional.of(b.id());
+    } catch (ForkyardException e) {
+      error(COLD_INTERNET + ", " + MEMORY_FORK_INTERNET, e);
+      return Optional.empty();
+    }
+  }
+
   /** One sample of every scenario; the order rotates with {@code r}. */
-  private void round(int r, boolean record, SandboxId base, SnapshotId fs) {
+  private void round(
+      int r, boolean record, SandboxId base, SnapshotId fs, Optional<SandboxId> netBase) {
     SnapshotInfo mem;
     long t0 = System.nanoTime();
     try {
@@ -185,6 +214,25 @@ public final class ForkBench {
     for (int n : BATCHES) {
       order.add(new Scenario(batchKey(n), () -> batch(n, mem.id(), record)));
     }
+    Optional<SnapshotId> memNet = Optional.empty();
+    if (netBase.isPresent()) {
+      try {
+        SnapshotInfo snap = sandboxes.checkpoint(netBase.get(), CheckpointOptions.MEMORY);
+        snapshots.add(snap.id());
+        memNet = Optional.of(snap.id());
+      } catch (ForkyardException e) {
+        error(MEMORY_FORK_INTERNET, e);
+      }
+      SandboxSpec cold =
+          SandboxSpec.builder().image(options.image()).network(NetworkPolicy.INTERNET).build();
+      order.add(new Scenario(COLD_INTERNET, () -> firstCommand(COLD_INTERNET, cold, record)));
+    }
+    memNet.ifPresent(
+        id ->
+            order.add(
+                new Scenario(
+                    MEMORY_FORK_INTERNET,
+                    () -> firstCommand(MEMORY_FORK_INTERNET, SandboxSpec.ofSnapshot(id), record))));
     java.util.Collections.rotate(order, -(r % order.size()));
     for (Scenario s : order) {
       try {
@@ -194,6 +242,7 @@ public final class ForkBench {
       }
     }
     deleteSnapshot(mem.id());
+    memNet.ifPresent(this::deleteSnapshot);
   }
 
   private record Scenario(String key, Runnable body) {}
@@ -447,7 +496,7 @@ public final class ForkBench {
         machine.get("cores"),
         machine.get("memory_mib"));
     out.printf(
-        "%-34s %9s %9s %9s %9s %4s  %s%n", "scenario", "p50", "p95", "min", "max", "n", "target");
+        "%-38s %9s %9s %9s %9s %4s  %s%n", "scenario", "p50", "p95", "min", "max", "n", "target");
     for (String key : scenarioKeys()) {
       Map<String, Object> s = (Map<String, Object>) report.get(key);
       String target = "";
@@ -460,7 +509,7 @@ public final class ForkBench {
                 + (Boolean.TRUE.equals(t.get("met")) ? " met" : " MISSED");
       }
       out.printf(
-          "%-34s %9s %9s %9s %9s %4s  %s%n",
+          "%-38s %9s %9s %9s %9s %4s  %s%n",
           key,
           num(s.get("p50")),
           num(s.get("p95")),
@@ -481,6 +530,8 @@ public final class ForkBench {
     List<String> keys = new ArrayList<>(List.of(COLD, MEMORY_FORK, FILESYSTEM_FORK, CHECKPOINT));
     BATCHES.forEach(n -> keys.add(batchKey(n)));
     keys.add(MEMORY_PER_FORK);
+    keys.add(COLD_INTERNET);
+    keys.add(MEMORY_FORK_INTERNET);
     return keys;
   }
 

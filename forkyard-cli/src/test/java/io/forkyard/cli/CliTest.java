@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkyard.api.CommandResult;
 import io.forkyard.api.ErrorCode;
 import io.forkyard.api.ForkyardException;
+import io.forkyard.api.NetworkPolicy;
 import io.forkyard.api.Resources;
 import io.forkyard.api.SandboxId;
 import io.forkyard.api.SandboxSpec;
@@ -285,6 +286,42 @@ class CliTest {
     SandboxSpec spec = fake.specs.get(fake.specs.size() - 1);
     assertThat(spec.snapshot()).contains(SnapshotId.of(snap));
     assertThat(spec.network().orElseThrow().allowInternetAccess()).isTrue();
+  }
+
+  @Test
+  void networkOptionsBecomeThePolicyAndContradictionsAreRefused() {
+    SandboxId id = created();
+    run("sandbox", "checkpoint", id.value());
+    String snap = out().strip();
+    assertThat(run("sandbox", "fork", snap, "--no-internet")).isZero();
+    assertThat(fake.specs.get(fake.specs.size() - 1).network()).contains(NetworkPolicy.NONE);
+    assertThat(run("sandbox", "fork", snap)).isZero();
+    assertThat(fake.specs.get(fake.specs.size() - 1).network()).isEmpty();
+
+    assertThat(
+            run(
+                "sandbox",
+                "create",
+                "--allow-internet",
+                "--allow-host",
+                "pypi.org",
+                "--allow-host",
+                "10.0.0.0/8",
+                "--deny-host",
+                "10.1.2.3"))
+        .isZero();
+    NetworkPolicy net = fake.specs.get(fake.specs.size() - 1).network().orElseThrow();
+    assertThat(net.allowInternetAccess()).isTrue();
+    assertThat(net.allowList()).containsExactly("pypi.org", "10.0.0.0/8");
+    assertThat(net.denyList()).containsExactly("10.1.2.3");
+
+    int specs = fake.specs.size();
+    assertThat(run("sandbox", "create", "--allow-host", "pypi.org"))
+        .isEqualTo(ErrorCode.INVALID_REQUEST.exitCode());
+    assertThat(err()).contains("--allow-internet");
+    assertThat(run("sandbox", "fork", snap, "--no-internet", "--allow-internet"))
+        .isEqualTo(ErrorCode.INVALID_REQUEST.exitCode());
+    assertThat(fake.specs).hasSize(specs);
   }
 
   @Test

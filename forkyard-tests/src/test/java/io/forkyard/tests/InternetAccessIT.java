@@ -80,6 +80,12 @@ class InternetAccessIT {
     assertThat(get(a, outside.first)).isEqualTo("ok " + outside.token);
     assertThat(get(b, outside.second)).isEqualTo("ok " + outside.token);
 
+    // no IPv6 on the host end: link-local IPv6 would otherwise reach host services
+    Path v6 = Path.of("/proc/sys/net/ipv6/conf/fyh" + a.id().value().substring(3), "disable_ipv6");
+    if (Files.exists(Path.of("/proc/sys/net/ipv6"))) {
+      assertThat(Files.readString(v6).strip()).isEqualTo("1");
+    }
+
     // name servers: the host's, as far as a sandbox can reach them
     List<String> hostNs = nameservers(Files.readString(Path.of("/etc/resolv.conf")));
     if (!hostNs.isEmpty()) {

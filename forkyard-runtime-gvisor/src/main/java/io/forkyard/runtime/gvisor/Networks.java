@@ -192,6 +192,13 @@ final class Networks {
     Optional<Lease> lease = findLease(id);
     String hex = id.value().substring(3);
     Path ns = Path.of("/run/netns", "fy-" + id.value());
+    if (lease.isEmpty()
+        && !Files.exists(ns)
+        && !Files.exists(Path.of("/sys/class/net", "fyh" + hex))) {
+      // the common case, a sandbox without network: its filter chain, made after the claim and
+      // removed before it, cannot exist either
+      return;
+    }
     // deleting the host end removes both ends at once, even while a dying sandbox holds the ns
     if (Files.exists(Path.of("/sys/class/net", "fyh" + hex))) {
       call(List.of(tool("ip"), "link", "del", "fyh" + hex));

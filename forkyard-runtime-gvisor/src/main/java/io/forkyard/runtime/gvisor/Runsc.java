@@ -161,8 +161,8 @@ final class Runsc {
   /**
    * A wrapper that lets runsc 2022 use the network namespace {@code nsPath} with --network=sandbox.
    * That runsc refuses any namespace in which /proc/sys/net/core/rmem_default exists, taking it for
-   * the root namespace; since Linux 5.x that sysctl exists in every namespace. In a private mount
-   * namespace, an empty tmpfs is mounted on /proc/sys/net/core as seen from {@code nsPath}
+   * the root namespace; on current kernels (6.18 here) it exists in every namespace. In a private
+   * mount namespace, an empty tmpfs is mounted on /proc/sys/net/core as seen from {@code nsPath}
    * (/proc/sys/net resolves per network namespace, so the host's own view stays untouched), then
    * runsc runs there.
    */
