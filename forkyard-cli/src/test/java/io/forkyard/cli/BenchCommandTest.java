@@ -29,7 +29,9 @@ class BenchCommandTest {
           "batch_fork_1_wall_ms",
           "batch_fork_5_wall_ms",
           "batch_fork_20_wall_ms",
-          "memory_per_fork_mib");
+          "memory_per_fork_mib",
+          "cold_create_internet_first_command_ms",
+          "memory_fork_internet_first_command_ms");
 
   private final FakeSandboxes fake = new FakeSandboxes();
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -66,8 +68,9 @@ class BenchCommandTest {
     assertThat(report.get("versions").has("java")).isTrue();
     assertThat(report.get("method").get("memory").asText()).isNotBlank();
     assertThat(out.toString(StandardCharsets.UTF_8)).contains(KEYS.toArray(String[]::new));
-    // 1 base + (1 warm-up + 2) rounds x (cold, memory fork, fs fork, 1 + 5 + 20 batch)
-    assertThat(fake.sandboxes).hasSize(1 + 3 * (3 + 26));
+    // 2 bases (one with internet) + (1 warm-up + 2) rounds x (cold, memory fork, fs fork,
+    // cold and memory fork with internet, 1 + 5 + 20 batch)
+    assertThat(fake.sandboxes).hasSize(2 + 3 * (5 + 26));
     assertNothingLeft();
   }
 
