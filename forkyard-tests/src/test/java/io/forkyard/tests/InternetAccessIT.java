@@ -107,8 +107,9 @@ class InternetAccessIT {
       int port = host.getAddress().getPort();
       String gateway = sh(a, GATEWAY);
       assertThat(gateway).startsWith("10.200.");
-      assertThat(connect(a, gateway, port)).isNotEqualTo("connected");
-      assertThat(connect(a, outside.hostSide, port)).isNotEqualTo("connected");
+      // dropped, not refused: the host does not even answer
+      assertThat(connect(a, gateway, port)).isEqualTo("timeout");
+      assertThat(connect(a, outside.hostSide, port)).isEqualTo("timeout");
       assertThat(hostHits).hasValue(0);
     } finally {
       host.stop(0);
@@ -118,7 +119,9 @@ class InternetAccessIT {
     a.run(Command.shell("nohup python3 -m http.server 8000 >/dev/null 2>&1 &"));
     String aAddr = sh(a, ADDRESS);
     assertThat(sh(a, "sleep 1; " + curl("127.0.0.1:8000"))).startsWith("200");
-    assertThat(connect(b, aAddr, 8000)).isNotEqualTo("connected");
+    assertThat(connect(b, aAddr, 8000)).isEqualTo("timeout");
+    // nor from outside, even with a route to it
+    assertThat(outside.connect(aAddr, 8000)).isEqualTo("timeout");
 
     // everything the two held on the host goes with them
     a.terminate();
@@ -148,7 +151,7 @@ class InternetAccessIT {
     Sandbox offline =
         svc.create(SandboxSpec.builder().snapshot(snap.id()).network(NetworkPolicy.NONE).build());
     assertThat(sh(offline, IFACES)).isEqualTo("lo");
-    assertThat(connect(offline, outside.first, PORT)).isNotEqualTo("connected");
+    assertThat(connect(offline, outside.first, PORT)).isEqualTo("unreachable");
     assertThat(svc.runtime().liveSandboxes()).contains(offline.id());
     assertNoNetwork(offline.id());
   }
@@ -201,6 +204,69 @@ class InternetAccessIT {
   }
 
   @Test
+  void hostRulesComeBackFirstAfterAFirewallReload() {
+    svc.create(SandboxSpec.builder().network(NetworkPolicy.INTERNET).build());
+    // what a firewall reload does: our INPUT drop gone, someone's ACCEPT first
+    run("iptables", "-w", "-D", "INPUT", "-i", "fyh+", "-j", "DROP");
+    runOk("iptables", "-w", "-I", "INPUT", "1", "-i", "fyh+", "-j", "ACCEPT");
+    try {
+      Sandbox next = svc.create(SandboxSpec.builder().network(NetworkPolicy.INTERNET).build());
+      String input = run("iptables", "-w", "-S", "INPUT").output;
+      assertThat(input.lines().filter(l -> l.startsWith("-A INPUT")).findFirst())
+          .contains("-A INPUT -i fyh+ -j DROP");
+      assertThat(connect(next, sh(next, GATEWAY), 22)).isEqualTo("timeout");
+    } finally {
+      run("iptables", "-w", "-D", "INPUT", "-i", "fyh+", "-j", "ACCEPT");
+    }
+  }
+
+  @Test
+  void aNetworkWhoseStateDirectoryIsGoneIsTornDownByTheNextCreate() throws Exception {
+    // what a deleted state directory leaves: a claim, a namespace and a veth pair
+    String hex = String.format("%012x", ThreadLocalRandom.current().nextLong(1L << 47));
+    String ghost = "sb-" + hex;
+    Path claims = Path.of("/run/forkyard/net");
+    Files.createDirectories(claims);
+    Path claim = null;
+    for (int slot = 16383; claim == null; slot--) {
+      Path p = claims.resolve("slot-" + slot);
+      if (!Files.exists(p)) {
+        claim = p;
+      }
+    }
+    runOk("ip", "netns", "add", "fy-" + ghost);
+    try {
+      runOk(
+          "ip",
+          "link",
+          "add",
+          "fyh" + hex,
+          "type",
+          "veth",
+          "peer",
+          "name",
+          "eth0",
+          "netns",
+          "fy-" + ghost);
+      Files.writeString(claim, ghost + "\n/tmp/fy-no-such-state-dir-" + hex + "\n");
+
+      Sandbox sb = svc.create(SandboxSpec.builder().network(NetworkPolicy.INTERNET).build());
+      assertThat(get(sb, outside.first)).isEqualTo("ok " + outside.token);
+      assertThat(Path.of("/run/netns/fy-" + ghost)).doesNotExist();
+      assertThat(Path.of("/sys/class/net/fyh" + hex)).doesNotExist();
+      if (Files.exists(claim)) {
+        assertThat(Files.readString(claim)).doesNotContain(ghost);
+      }
+    } finally {
+      run("ip", "link", "del", "fyh" + hex);
+      run("ip", "netns", "del", "fy-" + ghost);
+      if (Files.exists(claim) && Files.readString(claim).contains(ghost)) {
+        Files.delete(claim);
+      }
+    }
+  }
+
+  @Test
   void suspendAndResumeKeepInternetAccess() {
     Sandbox sb = svc.create(SandboxSpec.builder().network(NetworkPolicy.INTERNET).build());
     svc.suspend(sb.id());
@@ -241,7 +307,7 @@ class InternetAccessIT {
             + "/token.txt\", timeout=10).read().decode().strip())'");
   }
 
-  /** "connected", "refused", or "timeout" within 3 s. */
+  /** "connected", "refused", "unreachable" (no route), or "timeout" within 3 s. */
   private static String connect(Sandbox sb, String addr, int port) {
     return sh(
         sb,
@@ -255,7 +321,10 @@ class InternetAccessIT {
             + port
             + ")); print(\"connected\")\n"
             + "except ConnectionRefusedError: print(\"refused\")\n"
-            + "except OSError as e: print(\"timeout\" if isinstance(e, TimeoutError) else e)'");
+            + "except TimeoutError: print(\"timeout\")\n"
+            + "except OSError as e:\n"
+            + "  import errno\n"
+            + "  print(\"unreachable\" if e.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH) else e)'");
   }
 
   private static String sh(Sandbox sb, String script) {
@@ -343,7 +412,15 @@ class InternetAccessIT {
     }
 
     static Outside start() throws Exception {
-      Outside o = new Outside(ThreadLocalRandom.current().nextInt(1, 250));
+      int n = ThreadLocalRandom.current().nextInt(1, 250);
+      for (int tries = 0;
+          Files.exists(Path.of("/run/netns/fyt-out-" + n))
+              || Files.exists(Path.of("/sys/class/net/fyto" + n));
+          tries++) {
+        assertThat(tries).as("a free 10.201.N.0/24 for the outside namespace").isLessThan(250);
+        n = n % 249 + 1;
+      }
+      Outside o = new Outside(n);
       try {
         runOk("ip", "netns", "add", o.ns);
         runOk("ip", "link", "add", o.hostIf, "type", "veth", "peer", "name", "eth0", "netns", o.ns);
@@ -353,6 +430,8 @@ class InternetAccessIT {
         runOk("ip", "-n", o.ns, "addr", "add", o.first + "/24", "dev", "eth0");
         runOk("ip", "-n", o.ns, "addr", "add", o.second + "/24", "dev", "eth0");
         runOk("ip", "-n", o.ns, "link", "set", "eth0", "up");
+        // a route back to the sandboxes, as a router upstream could have
+        runOk("ip", "-n", o.ns, "route", "add", "10.200.0.0/16", "via", o.hostSide);
         o.server =
             new ProcessBuilder(
                     "ip",
@@ -396,6 +475,29 @@ class InternetAccessIT {
         o.close();
         throw e;
       }
+    }
+
+    /** A TCP connect from the outside: "connected", "refused" or "timeout" within 3 s. */
+    String connect(String addr, int port) {
+      return run(
+              "ip",
+              "netns",
+              "exec",
+              ns,
+              "python3",
+              "-c",
+              "import socket\n"
+                  + "s=socket.socket(); s.settimeout(3)\n"
+                  + "try:\n"
+                  + "  s.connect(('"
+                  + addr
+                  + "', "
+                  + port
+                  + ")); print('connected')\n"
+                  + "except ConnectionRefusedError: print('refused')\n"
+                  + "except TimeoutError: print('timeout')\n")
+          .output
+          .strip();
     }
 
     @Override

@@ -53,6 +53,9 @@ public final class GvisorRuntime implements SandboxRuntime {
   private static final long BOOT_MS = 60_000;
   private static final long CHECKPOINT_MS = 10 * 60_000;
 
+  /** Older than a boot can take: a network without its container for this long is a leftover. */
+  private static final Duration LEAKED_NETWORK_AGE = Duration.ofMillis(2 * BOOT_MS);
+
   /**
    * How long a command's output may stay open after it exits (background children keep it open;
    * only they pay this wait). On a busy host the output a command wrote before exiting reaches our
@@ -572,11 +575,12 @@ public final class GvisorRuntime implements SandboxRuntime {
             }
           }
         }
+        // a network no container uses any more is what a crashed process left behind
+        networks.reapLeaked(ids, LEAKED_NETWORK_AGE);
       } catch (IOException e) {
         LOG.warn("cannot parse runsc list output: {}", e.toString());
       }
     }
-    ids.addAll(networks.leased());
     return ids;
   }
 

@@ -67,7 +67,6 @@ final class Networks {
   static final String LISTS_CHAIN = "FORKYARD-LISTS";
 
   private final Path stateDir;
-  private volatile boolean hostReady;
 
   Networks(Path stateDir) {
     this.stateDir = stateDir.toAbsolutePath().normalize();
@@ -190,15 +189,24 @@ final class Networks {
   /** Removes everything {@link #create} made for {@code id}; a no-op when there is nothing. */
   void remove(SandboxId id) {
     Optional<Lease> lease = findLease(id);
-    String hex = id.value().substring(3);
-    Path ns = Path.of("/run/netns", "fy-" + id.value());
-    if (lease.isEmpty()
-        && !Files.exists(ns)
-        && !Files.exists(Path.of("/sys/class/net", "fyh" + hex))) {
+    if (lease.isEmpty() && !hasNetworkBits(id)) {
       // the common case, a sandbox without network: its filter chain, made after the claim and
       // removed before it, cannot exist either
       return;
     }
+    teardown(id);
+    lease.ifPresent(l -> release(l.slot(), id));
+  }
+
+  private static boolean hasNetworkBits(SandboxId id) {
+    return Files.exists(Path.of("/run/netns", "fy-" + id.value()))
+        || Files.exists(Path.of("/sys/class/net", "fyh" + id.value().substring(3)));
+  }
+
+  /** The namespace, veth pair and filter chain of {@code id}, whoever claimed them. */
+  private static void teardown(SandboxId id) {
+    String hex = id.value().substring(3);
+    Path ns = Path.of("/run/netns", "fy-" + id.value());
     // deleting the host end removes both ends at once, even while a dying sandbox holds the ns
     if (Files.exists(Path.of("/sys/class/net", "fyh" + hex))) {
       call(List.of(tool("ip"), "link", "del", "fyh" + hex));
@@ -226,7 +234,37 @@ final class Networks {
               + "\nCOMMIT\n",
           "remove the network filter of " + id);
     }
-    lease.ifPresent(l -> deleteQuietly(claimFile(l.slot())));
+  }
+
+  /**
+   * Frees slot {@code slot} if {@code id} still holds it: a claim taken over meanwhile (below)
+   * belongs to someone else now.
+   */
+  private static void release(int slot, SandboxId id) {
+    withHostLock(
+        () -> {
+          Optional<Claim> c = readClaim(claimFile(slot));
+          if (c.isPresent() && c.get().id().equals(id)) {
+            deleteQuietly(claimFile(slot));
+          }
+        });
+  }
+
+  /**
+   * Removes the networks of this state directory's sandboxes that no runsc container uses any more
+   * and that were claimed over {@code minAge} ago (younger ones may be a start in progress): what a
+   * crashed process left behind.
+   */
+  void reapLeaked(Set<SandboxId> containers, Duration minAge) {
+    Instant before = Instant.now().minus(minAge);
+    for (Claim c : claims()) {
+      if (c.stateDir().equals(stateDir.toString())
+          && !containers.contains(c.id())
+          && c.created().isBefore(before)) {
+        LOG.info("removing the network of {}, which no sandbox uses any more", c.id());
+        removeQuietly(c.id());
+      }
+    }
   }
 
   private void removeQuietly(SandboxId id) {
@@ -235,17 +273,6 @@ final class Networks {
     } catch (RuntimeException e) {
       LOG.warn("cleanup of the network of {} failed: {}", id, e.toString());
     }
-  }
-
-  /** Sandboxes of this state directory that hold a network. */
-  Set<SandboxId> leased() {
-    Set<SandboxId> ids = new HashSet<>();
-    for (Claim c : claims()) {
-      if (c.stateDir().equals(stateDir.toString())) {
-        ids.add(c.id());
-      }
-    }
-    return ids;
   }
 
   // ---- slots ----
@@ -297,26 +324,34 @@ final class Networks {
   }
 
   /**
-   * Claims a free slot by creating its file. A claim whose namespace is gone and which is older
-   * than a minute (a crashed service, a deleted state directory) is taken over.
+   * Claims a free slot by creating its file, under the host lock. A claim is taken over, after
+   * removing what it describes, when its state directory is gone, or when it is over a minute old
+   * and its namespace is gone (a crashed service).
    */
   private int claim(SandboxId id) {
-    try {
-      Files.createDirectories(CLAIMS);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create " + CLAIMS, e);
-    }
+    int[] slot = new int[1];
+    withHostLock(() -> slot[0] = claimLocked(id));
+    return slot[0];
+  }
+
+  private int claimLocked(SandboxId id) {
     Set<Integer> used = new HashSet<>();
     Instant staleBefore = Instant.now().minus(STALE_CLAIM);
     for (Claim c : claims()) {
-      boolean stale =
+      boolean orphaned = !Files.isDirectory(Path.of(c.stateDir()));
+      boolean crashed =
           c.created().isBefore(staleBefore)
               && !Files.exists(Path.of("/run/netns", "fy-" + c.id().value()));
-      if (stale) {
-        deleteQuietly(claimFile(c.slot()));
-      } else {
-        used.add(c.slot());
+      if (orphaned || crashed) {
+        try {
+          teardown(c.id());
+          deleteQuietly(claimFile(c.slot()));
+          continue;
+        } catch (RuntimeException e) {
+          LOG.warn("cannot take over the network slot of {}: {}", c.id(), e.toString());
+        }
       }
+      used.add(c.slot());
     }
     String content = id.value() + "\n" + stateDir + "\n";
     int start = Math.floorMod(id.value().hashCode(), SLOTS - 1) + 1;
@@ -330,7 +365,7 @@ final class Networks {
             claimFile(slot), content, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
         return slot;
       } catch (FileAlreadyExistsException e) {
-        // another service took it meanwhile: try the next
+        // claimed outside the lock (an older forkyard): try the next
       } catch (IOException e) {
         throw new UncheckedIOException("cannot claim a network slot in " + CLAIMS, e);
       }
@@ -343,56 +378,163 @@ final class Networks {
   // ---- host rules ----
 
   /**
-   * Forwarding on, and the FORKYARD chains in place: replies and nothing else may reach a sandbox;
-   * a sandbox may not reach the host, other sandboxes or link-local addresses; the rest goes out
-   * masqueraded. Done once per JVM, under a host-wide lock.
+   * Forwarding on, and the FORKYARD rules in place and first in their chains. Checked at every
+   * create (one iptables-save), because a firewall reload (iptables -F, ufw, firewalld) may have
+   * removed them or put its own rules in front, which would let sandbox traffic through unfiltered;
+   * reinstalled under the host lock when anything is off.
    */
   private void ensureHost() {
-    if (hostReady) {
+    if (hostRulesInPlace()) {
       return;
     }
     withHostLock(
         () -> {
-          if (hostReady) {
-            return;
-          }
-          checkSubnetFree();
-          Path forward = Path.of("/proc/sys/net/ipv4/ip_forward");
-          try {
-            if (!Files.readString(forward).strip().equals("1")) {
-              Files.writeString(forward, "1\n");
-              LOG.info("enabled IPv4 forwarding (net.ipv4.ip_forward=1) for sandbox internet");
+          if (!hostRulesInPlace()) {
+            installHostRules();
+            if (!hostRulesInPlace()) {
+              throw new ForkyardException(
+                  ErrorCode.INTERNAL,
+                  "installed the FORKYARD iptables rules but cannot find them in iptables-save"
+                      + " output; see docs/runtimes/gvisor.md");
             }
-          } catch (IOException e) {
-            throw new ForkyardException(
-                ErrorCode.INTERNAL, "cannot enable IPv4 forwarding: " + e.getMessage(), e);
           }
-          String ipt = tool("iptables");
-          if (!call(List.of(ipt, "-w", "-S", LISTS_CHAIN)).ok()) {
-            run(List.of(ipt, "-w", "-N", LISTS_CHAIN), "create iptables chain " + LISTS_CHAIN);
-          }
-          restore(
-              String.join(
-                  "\n",
-                  "*filter",
-                  ":" + CHAIN + " - [0:0]",
-                  "-A " + CHAIN + " -o fyh+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
-                  "-A " + CHAIN + " -o fyh+ -j DROP",
-                  "-A " + CHAIN + " -i fyh+ -d 169.254.0.0/16 -j DROP",
-                  "-A " + CHAIN + " -i fyh+ -j " + LISTS_CHAIN,
-                  "-A " + CHAIN + " -i fyh+ -j ACCEPT",
-                  "COMMIT",
-                  ""),
-              "install the " + CHAIN + " iptables chain");
-          ensureRule(List.of("FORWARD", "-i", "fyh+", "-j", CHAIN), true);
-          ensureRule(List.of("FORWARD", "-o", "fyh+", "-j", CHAIN), true);
-          ensureRule(List.of("INPUT", "-i", "fyh+", "-j", "DROP"), true);
-          ensureRule(
-              List.of(
-                  "-t", "nat", "POSTROUTING", "-s", SUBNET, "!", "-o", "fyh+", "-j", "MASQUERADE"),
-              false);
-          hostReady = true;
         });
+  }
+
+  private static final Path IP_FORWARD = Path.of("/proc/sys/net/ipv4/ip_forward");
+
+  /** The rules this class installs, as iptables-save prints them, by table. */
+  static final List<String> RAW_RULES =
+      List.of("-A PREROUTING -i fyh+ -m addrtype --dst-type LOCAL -j DROP");
+
+  static final List<String> FILTER_FIRST =
+      List.of(
+          "-A INPUT -i fyh+ -j DROP",
+          "-A FORWARD -i fyh+ -j " + CHAIN,
+          "-A FORWARD -o fyh+ -j " + CHAIN);
+
+  static final List<String> CHAIN_RULES =
+      List.of(
+          "-A " + CHAIN + " -o fyh+ -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+          "-A " + CHAIN + " -o fyh+ -j DROP",
+          "-A " + CHAIN + " ! -s " + SUBNET + " -i fyh+ -j DROP",
+          "-A " + CHAIN + " -i fyh+ -m conntrack --ctstate DNAT -j DROP",
+          "-A " + CHAIN + " -d 169.254.0.0/16 -i fyh+ -j DROP",
+          "-A " + CHAIN + " -i fyh+ -j " + LISTS_CHAIN,
+          "-A " + CHAIN + " -i fyh+ -j ACCEPT");
+
+  static final String NAT_RULE = "-A POSTROUTING -s " + SUBNET + " ! -o fyh+ -j MASQUERADE";
+
+  private static boolean hostRulesInPlace() {
+    try {
+      if (!Files.readString(IP_FORWARD).strip().equals("1")) {
+        return false;
+      }
+    } catch (IOException e) {
+      return false;
+    }
+    Result dump = call(List.of(tool("iptables-save")));
+    return dump.ok() && rulesInPlace(dump.output());
+  }
+
+  /**
+   * Whether an iptables-save dump has our rules: the raw PREROUTING drop and the INPUT drop first
+   * in their chains, the two FORWARD jumps before any other FORWARD rule, the FORKYARD chain
+   * exactly as installed, the lists chain, and the masquerade rule.
+   */
+  static boolean rulesInPlace(String dump) {
+    java.util.Map<String, List<String>> tables = new java.util.HashMap<>();
+    String table = "";
+    for (String line : dump.lines().toList()) {
+      if (line.startsWith("*")) {
+        table = line.substring(1).strip();
+      } else if (line.startsWith("-A ") || line.startsWith(":")) {
+        tables.computeIfAbsent(table, t -> new ArrayList<>()).add(line.strip());
+      }
+    }
+    List<String> raw = tables.getOrDefault("raw", List.of());
+    List<String> filter = tables.getOrDefault("filter", List.of());
+    List<String> nat = tables.getOrDefault("nat", List.of());
+    return firstOf(raw, "PREROUTING", 1).equals(RAW_RULES)
+        && firstOf(filter, "INPUT", 1).equals(FILTER_FIRST.subList(0, 1))
+        && new HashSet<>(firstOf(filter, "FORWARD", 2))
+            .equals(new HashSet<>(FILTER_FIRST.subList(1, 3)))
+        && firstOf(filter, CHAIN, Integer.MAX_VALUE).equals(CHAIN_RULES)
+        && filter.stream().anyMatch(l -> l.startsWith(":" + LISTS_CHAIN + " "))
+        && nat.contains(NAT_RULE);
+  }
+
+  private static List<String> firstOf(List<String> rules, String chain, int n) {
+    return rules.stream().filter(l -> l.startsWith("-A " + chain + " ")).limit(n).toList();
+  }
+
+  private static void installHostRules() {
+    checkSubnetFree();
+    try {
+      if (!Files.readString(IP_FORWARD).strip().equals("1")) {
+        Files.writeString(IP_FORWARD, "1\n");
+        LOG.warn(
+            "enabled IPv4 forwarding (net.ipv4.ip_forward=1) for sandbox internet access: this"
+                + " host now routes packets between its interfaces; set the FORWARD policy to DROP"
+                + " if other traffic must not pass (docs/runtimes/gvisor.md)");
+      }
+    } catch (IOException e) {
+      throw new ForkyardException(
+          ErrorCode.INTERNAL, "cannot enable IPv4 forwarding: " + e.getMessage(), e);
+    }
+    String ipt = tool("iptables");
+    if (!call(List.of(ipt, "-w", "-S", LISTS_CHAIN)).ok()) {
+      run(List.of(ipt, "-w", "-N", LISTS_CHAIN), "create iptables chain " + LISTS_CHAIN);
+    }
+    StringBuilder chain = new StringBuilder("*filter\n:" + CHAIN + " - [0:0]\n");
+    CHAIN_RULES.forEach(r -> chain.append(r).append('\n'));
+    restore(chain.append("COMMIT\n").toString(), "install the " + CHAIN + " iptables chain");
+    first(List.of("-t", "raw"), RAW_RULES.get(0));
+    for (String rule : FILTER_FIRST) {
+      first(List.of(), rule);
+    }
+    List<String> nat = new ArrayList<>(List.of(ipt, "-w", "-t", "nat", "-C"));
+    nat.addAll(args(NAT_RULE));
+    if (!call(nat).ok()) {
+      List<String> add = new ArrayList<>(List.of(ipt, "-w", "-t", "nat"));
+      add.addAll(withVerb(NAT_RULE, "-A"));
+      run(add, "add iptables rule " + NAT_RULE);
+    }
+  }
+
+  /** Puts {@code rule} ("-A CHAIN ...") first in its chain, removing copies elsewhere in it. */
+  private static void first(List<String> table, String rule) {
+    String ipt = tool("iptables");
+    for (int i = 0; i < 20; i++) {
+      List<String> del = new ArrayList<>(List.of(ipt, "-w"));
+      del.addAll(table);
+      del.addAll(withVerb(rule, "-D"));
+      if (!call(del).ok()) {
+        break;
+      }
+    }
+    List<String> ins = new ArrayList<>(List.of(ipt, "-w"));
+    ins.addAll(table);
+    List<String> a = args(rule);
+    ins.add("-I");
+    ins.add(a.get(0));
+    ins.add("1");
+    ins.addAll(a.subList(1, a.size()));
+    run(ins, "add iptables rule " + rule);
+  }
+
+  /** "-A CHAIN x y" as arguments "CHAIN x y". */
+  private static List<String> args(String rule) {
+    List<String> a = new ArrayList<>(List.of(rule.split(" ")));
+    a.remove(0);
+    return a;
+  }
+
+  private static List<String> withVerb(String rule, String verb) {
+    List<String> a = new ArrayList<>();
+    a.add(verb);
+    a.addAll(args(rule));
+    return a;
   }
 
   /** A host route into 10.200.0.0/16 that is not ours would swallow sandbox traffic. */
@@ -409,35 +551,6 @@ final class Networks {
                 + "), which forkyard uses for sandbox networks");
       }
     }
-  }
-
-  private static void ensureRule(List<String> rule, boolean first) {
-    String ipt = tool("iptables");
-    List<String> table = new ArrayList<>();
-    List<String> spec = rule;
-    if (rule.get(0).equals("-t")) {
-      table = List.of("-t", rule.get(1));
-      spec = rule.subList(2, rule.size());
-    }
-    List<String> check = new ArrayList<>(List.of(ipt, "-w"));
-    check.addAll(table);
-    check.add("-C");
-    check.addAll(spec);
-    if (call(check).ok()) {
-      return;
-    }
-    List<String> add = new ArrayList<>(List.of(ipt, "-w"));
-    add.addAll(table);
-    if (first) {
-      add.add("-I");
-      add.add(spec.get(0));
-      add.add("1");
-      add.addAll(spec.subList(1, spec.size()));
-    } else {
-      add.add("-A");
-      add.addAll(spec);
-    }
-    run(add, "add iptables rule " + String.join(" ", rule));
   }
 
   /**
@@ -526,18 +639,23 @@ final class Networks {
     return List.copyOf(out);
   }
 
+  /** An IPv4 address or range, rebuilt from its numbers (iptables reads 010 as octal). */
   private static String checkCidr(String e) {
     String[] parts = e.split("/");
-    for (String octet : parts[0].split("\\.")) {
-      if (Integer.parseInt(octet) > 255) {
+    String[] octets = parts[0].split("\\.");
+    StringBuilder addr = new StringBuilder();
+    for (String octet : octets) {
+      int v = Integer.parseInt(octet);
+      if (v > 255) {
         throw new InvalidRequestException("not an IPv4 address: '" + e + "'");
       }
+      addr.append(addr.isEmpty() ? "" : ".").append(v);
     }
     int bits = parts.length > 1 ? Integer.parseInt(parts[1]) : 32;
     if (bits > 32) {
       throw new InvalidRequestException("not an IPv4 range: '" + e + "'");
     }
-    return parts[0] + "/" + bits;
+    return addr + "/" + bits;
   }
 
   // ---- processes ----

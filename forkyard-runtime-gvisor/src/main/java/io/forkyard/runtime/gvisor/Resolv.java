@@ -1,11 +1,18 @@
 package io.forkyard.runtime.gvisor;
 
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Name servers a sandbox with internet access can use: the host's, minus loopback ones (a sandbox's
@@ -18,12 +25,36 @@ final class Resolv {
 
   private Resolv() {}
 
+  /**
+   * The host's name servers that a sandbox can reach: not loopback, and not an address of the host
+   * itself (a resolver on a host bridge, e.g. libvirt's 192.168.122.1), which the FORKYARD rules
+   * keep sandboxes from reaching.
+   */
   static List<String> hostNameservers() {
-    List<String> ns = nameservers(read(HOST));
+    Set<String> local = hostAddresses();
+    List<String> ns = new ArrayList<>(nameservers(read(HOST)));
+    ns.removeAll(local);
     if (ns.isEmpty()) {
-      ns = nameservers(read(SYSTEMD_UPSTREAM));
+      ns = new ArrayList<>(nameservers(read(SYSTEMD_UPSTREAM)));
+      ns.removeAll(local);
     }
     return ns;
+  }
+
+  private static Set<String> hostAddresses() {
+    Set<String> out = new HashSet<>();
+    try {
+      for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+        for (InetAddress a : Collections.list(nif.getInetAddresses())) {
+          if (a instanceof Inet4Address) {
+            out.add(a.getHostAddress());
+          }
+        }
+      }
+    } catch (SocketException e) {
+      // no interface list: keep every name server
+    }
+    return out;
   }
 
   /** resolv.conf text for a sandbox; empty when the host has no usable name server. */

@@ -40,6 +40,56 @@ class NetworksTest {
   }
 
   @Test
+  void addressesAreRebuiltFromTheirNumbers() {
+    // iptables would read 010 as octal 8: hand it what Java validated
+    assertThat(Networks.resolveAll(List.of("010.001.0.1", "192.168.001.0/24")))
+        .containsExactly("10.1.0.1/32", "192.168.1.0/24");
+  }
+
+  private static String dump(List<String> input, List<String> forward) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("*raw\n:PREROUTING ACCEPT [0:0]\n");
+    Networks.RAW_RULES.forEach(r -> sb.append(r).append('\n'));
+    sb.append("COMMIT\n*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n");
+    sb.append(":FORKYARD - [0:0]\n:FORKYARD-LISTS - [0:0]\n");
+    input.forEach(r -> sb.append(r).append('\n'));
+    forward.forEach(r -> sb.append(r).append('\n'));
+    Networks.CHAIN_RULES.forEach(r -> sb.append(r).append('\n'));
+    sb.append("-A FORKYARD-LISTS -i fyh0123456789ab -j FY-0123456789ab\nCOMMIT\n");
+    sb.append("*nat\n:POSTROUTING ACCEPT [0:0]\n").append(Networks.NAT_RULE).append("\nCOMMIT\n");
+    return sb.toString();
+  }
+
+  @Test
+  void hostRulesCountOnlyWhenFirstInTheirChains() {
+    List<String> input = List.of("-A INPUT -i fyh+ -j DROP", "-A INPUT -p tcp -j ACCEPT");
+    List<String> forward =
+        List.of(
+            "-A FORWARD -o fyh+ -j FORKYARD",
+            "-A FORWARD -i fyh+ -j FORKYARD",
+            "-A FORWARD -j ACCEPT");
+    assertThat(Networks.rulesInPlace(dump(input, forward))).isTrue();
+    // a firewall reload put its own ACCEPT in front
+    assertThat(
+            Networks.rulesInPlace(
+                dump(List.of("-A INPUT -j ACCEPT", "-A INPUT -i fyh+ -j DROP"), forward)))
+        .isFalse();
+    assertThat(
+            Networks.rulesInPlace(
+                dump(input, List.of("-A FORWARD -j ACCEPT", "-A FORWARD -i fyh+ -j FORKYARD"))))
+        .isFalse();
+    // flushed: nothing left
+    assertThat(Networks.rulesInPlace("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n")).isFalse();
+    // the chain changed
+    assertThat(
+            Networks.rulesInPlace(
+                dump(input, forward).replace("-A FORKYARD -o fyh+ -j DROP\n", "")))
+        .isFalse();
+    assertThat(Networks.rulesInPlace(dump(input, forward).replace(Networks.NAT_RULE, "")))
+        .isFalse();
+  }
+
+  @Test
   void entriesTheRuntimeCannotEnforceAreRefused() {
     assertThatThrownBy(() -> Networks.resolveAll(List.of("*.example.com")))
         .isInstanceOf(UnsupportedByRuntimeException.class)
