@@ -15,13 +15,26 @@ import java.util.concurrent.locks.ReentrantLock;
 /**
  * Serializes state changes of one object across threads of this process (a lock per key) and across
  * processes sharing the state directory (a file lock), e.g. a CLI call and the daemon.
+ *
+ * <p>The in-process locks are shared by every instance in the JVM, keyed by lock file: the JVM
+ * holds file locks per process, so a second service on the same state directory in one JVM would
+ * otherwise reach {@code FileChannel.lock} while the first holds it and get an {@code
+ * OverlappingFileLockException} instead of waiting.
  */
 final class SandboxLocks {
-  private final ConcurrentHashMap<String, ReentrantLock> local = new ConcurrentHashMap<>();
+  private static final ConcurrentHashMap<Path, ReentrantLock> LOCAL = new ConcurrentHashMap<>();
   private final Path lockDir;
 
   SandboxLocks(Path lockDir) {
-    this.lockDir = lockDir;
+    this.lockDir = lockDir.toAbsolutePath().normalize();
+  }
+
+  private ReentrantLock local(String key) {
+    return LOCAL.computeIfAbsent(file(key), k -> new ReentrantLock());
+  }
+
+  private Path file(String key) {
+    return lockDir.resolve(key + ".lock");
   }
 
   interface Held extends AutoCloseable {
@@ -30,13 +43,12 @@ final class SandboxLocks {
   }
 
   Held lock(String key) {
-    ReentrantLock l = local.computeIfAbsent(key, k -> new ReentrantLock());
+    ReentrantLock l = local(key);
     l.lock();
     try {
       Files.createDirectories(lockDir);
       FileChannel ch =
-          FileChannel.open(
-              lockDir.resolve(key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileChannel.open(file(key), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock fl = ch.lock();
       return () -> {
         try {
@@ -61,15 +73,14 @@ final class SandboxLocks {
    * released its file lock).
    */
   Optional<Held> tryLock(String key) {
-    ReentrantLock l = local.computeIfAbsent(key, k -> new ReentrantLock());
+    ReentrantLock l = local(key);
     if (!l.tryLock()) {
       return Optional.empty();
     }
     try {
       Files.createDirectories(lockDir);
       FileChannel ch =
-          FileChannel.open(
-              lockDir.resolve(key + ".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+          FileChannel.open(file(key), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock fl = ch.tryLock();
       if (fl == null) {
         ch.close();
@@ -95,8 +106,9 @@ final class SandboxLocks {
   }
 
   void forget(String key) {
+    LOCAL.computeIfPresent(file(key), (k, l) -> l.isLocked() || l.hasQueuedThreads() ? l : null);
     try {
-      Files.deleteIfExists(lockDir.resolve(key + ".lock"));
+      Files.deleteIfExists(file(key));
     } catch (IOException ignored) {
       // a stale lock file is harmless
     }

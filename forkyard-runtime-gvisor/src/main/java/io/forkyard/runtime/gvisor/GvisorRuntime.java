@@ -177,18 +177,12 @@ public final class GvisorRuntime implements SandboxRuntime {
       return;
     }
     Runsc.Result res =
-        requireInit()
-            .call(
-                List.of(),
-                "exec",
-                List.of(
-                    sb.id().value(),
-                    "/bin/sh",
-                    "-c",
-                    "rm -f /etc/resolv.conf && printf %s \"$1\" > /etc/resolv.conf",
-                    "forkyard-resolv",
-                    wanted),
-                SHORT_CALL_MS);
+        helperShell(
+            sb,
+            List.of(),
+            "rm -f /etc/resolv.conf && printf %s \"$1\" > /etc/resolv.conf",
+            "forkyard-resolv",
+            wanted);
     if (!res.ok()) {
       LOG.warn("{}: cannot write /etc/resolv.conf: {}", sb.id(), res.message());
     }
@@ -268,25 +262,25 @@ public final class GvisorRuntime implements SandboxRuntime {
   /** UTS state comes back from the image: every restored sandbox needs its own name set again. */
   private void setHostname(RuntimeSandbox sb) {
     Runsc.Result res =
-        requireInit()
-            .call(
-                List.of(),
-                "exec",
-                List.of(
-                    "--cap",
-                    "CAP_SYS_ADMIN",
-                    sb.id().value(),
-                    "/bin/sh",
-                    "-c",
-                    "hostname \"$1\" 2>/dev/null || printf %s \"$1\" > /proc/sys/kernel/hostname",
-                    "forkyard-hostname",
-                    sb.hostname()),
-                SHORT_CALL_MS);
+        helperShell(
+            sb,
+            List.of("--cap", "CAP_SYS_ADMIN"),
+            "hostname \"$1\" 2>/dev/null || printf %s \"$1\" > /proc/sys/kernel/hostname",
+            "forkyard-hostname",
+            sb.hostname());
     if (!res.ok()) {
       throw new ForkyardException(
           ErrorCode.INTERNAL,
           "restored " + sb.id() + " but could not set its hostname: " + res.message());
     }
+  }
+
+  /** A runtime chore inside the sandbox: {@code sh -c script name arg} through runsc exec. */
+  private Runsc.Result helperShell(
+      RuntimeSandbox sb, List<String> execFlags, String script, String name, String arg) {
+    List<String> args = new ArrayList<>(execFlags);
+    args.addAll(List.of(sb.id().value(), "/bin/sh", "-c", script, name, arg));
+    return requireInit().call(List.of(), "exec", args, SHORT_CALL_MS);
   }
 
   @Override
