@@ -52,6 +52,14 @@ final class ServeCommand implements Callable<Integer> {
   boolean noAuth;
 
   @Option(
+      names = "--image-files-dir",
+      paramLabel = "DIR",
+      description =
+          "Image recipes sent to the daemon may copy files from this host directory only"
+              + " (default: none; recipes with files are refused).")
+  Path imageFilesDir;
+
+  @Option(
       names = "--shutdown-grace-secs",
       paramLabel = "N",
       description = "On SIGTERM, wait up to N s for requests in flight (default 10).")
@@ -90,6 +98,9 @@ final class ServeCommand implements Callable<Integer> {
             .shutdownGrace(Duration.ofSeconds(graceSecs));
     if (noAuth) {
       b.disableAuth();
+    }
+    if (imageFilesDir != null) {
+      b.imageFilesDir(imageFilesDir);
     }
     ForkyardServer server = b.build();
     List<String> reaper = Main.reaperCommand(stateDir, cli.imagesDir());

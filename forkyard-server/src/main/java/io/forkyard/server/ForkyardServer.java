@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,7 +86,8 @@ public final class ForkyardServer implements AutoCloseable {
             new TokenAuth(token),
             new ClientLimiter(b.maxConcurrentPerClient, b.maxConcurrent),
             b.maxJsonBytes,
-            b.maxFileBytes);
+            b.maxFileBytes,
+            Optional.ofNullable(b.imageFilesDir));
   }
 
   public static Builder builder() {
@@ -242,8 +244,26 @@ public final class ForkyardServer implements AutoCloseable {
     private int maxProcessesPerSandbox = 32;
     private Duration shutdownGrace = Duration.ofSeconds(10);
     private boolean shutdownHook;
+    private Path imageFilesDir;
 
     private Builder() {}
+
+    /**
+     * The only host directory whose files image recipes sent to the daemon may copy into images.
+     * Without it the daemon refuses recipes with {@code files}: a token holder could otherwise read
+     * any host file the daemon can (e.g. /etc/shadow) through an image.
+     */
+    public Builder imageFilesDir(Path dir) {
+      try {
+        this.imageFilesDir = dir.toRealPath();
+      } catch (java.io.IOException e) {
+        throw new InvalidRequestException("image files directory " + dir + " does not exist", e);
+      }
+      if (!java.nio.file.Files.isDirectory(imageFilesDir)) {
+        throw new InvalidRequestException("image files directory " + dir + " is not a directory");
+      }
+      return this;
+    }
 
     /** The service every route delegates to; required. The caller keeps ownership. */
     public Builder sandboxes(Sandboxes sandboxes) {

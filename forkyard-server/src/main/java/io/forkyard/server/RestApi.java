@@ -38,9 +38,12 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -65,6 +68,7 @@ final class RestApi {
   private final ClientLimiter limiter;
   private final long maxJsonBytes;
   private final long maxFileBytes;
+  private final Optional<Path> imageFilesDir;
   private final byte[] openApi;
   private final List<Route> routes = new ArrayList<>();
   private final AtomicInteger inFlight = new AtomicInteger();
@@ -77,7 +81,8 @@ final class RestApi {
       TokenAuth auth,
       ClientLimiter limiter,
       long maxJsonBytes,
-      long maxFileBytes) {
+      long maxFileBytes,
+      Optional<Path> imageFilesDir) {
     this.sandboxes = sandboxes;
     this.processes = processes;
     this.metrics = metrics;
@@ -85,6 +90,7 @@ final class RestApi {
     this.limiter = limiter;
     this.maxJsonBytes = maxJsonBytes;
     this.maxFileBytes = maxFileBytes;
+    this.imageFilesDir = imageFilesDir;
     this.openApi = loadOpenApi();
   }
 
@@ -504,7 +510,7 @@ final class RestApi {
   }
 
   private void buildImage(ServerRequest req, ServerResponse res) {
-    ImageRecipe recipe = WireFormat.read(jsonBody(req), ImageRecipe.class);
+    ImageRecipe recipe = confineFiles(WireFormat.read(jsonBody(req), ImageRecipe.class));
     ProgressListener log =
         (step, done, total) ->
             LOG.info(
@@ -514,6 +520,39 @@ final class RestApi {
                 done,
                 total);
     json(res, 200, sandboxes.buildImage(recipe, log));
+  }
+
+  /**
+   * A recipe's {@code files} are host paths the daemon would read as root: only files and
+   * directories inside the configured image files directory are allowed (symlinks resolved, so none
+   * leads out of it), and the recipe goes on with the resolved paths.
+   */
+  private ImageRecipe confineFiles(ImageRecipe recipe) {
+    if (recipe.files().isEmpty()) {
+      return recipe;
+    }
+    if (imageFilesDir.isEmpty()) {
+      throw new InvalidRequestException(
+          "this daemon copies no host files into images: start it with --image-files-dir DIR"
+              + " and name files inside DIR, or build the image with the CLI on the host");
+    }
+    Path dir = imageFilesDir.get();
+    Map<String, String> resolved = new LinkedHashMap<>();
+    for (Map.Entry<String, String> f : recipe.files().entrySet()) {
+      Path real;
+      try {
+        real = dir.resolve(f.getValue()).toRealPath();
+      } catch (IOException | RuntimeException e) {
+        throw new InvalidRequestException(
+            "image file " + f.getValue() + " does not exist in " + dir);
+      }
+      // a directory is copied without following its symlinks (ImageStore.copyInto)
+      if (!real.startsWith(dir) || real.equals(dir)) {
+        throw new InvalidRequestException("image file " + f.getValue() + " is not inside " + dir);
+      }
+      resolved.put(f.getKey(), real.toString());
+    }
+    return new ImageRecipe(recipe.name(), recipe.suite(), recipe.packages(), resolved);
   }
 
   private void deleteImage(ServerRequest req, ServerResponse res) {

@@ -52,6 +52,7 @@ final class FakeSandboxes implements Sandboxes {
   private final Map<SnapshotId, SnapshotInfo> snapshots = new ConcurrentHashMap<>();
   private final Map<SnapshotId, TreeMap<String, byte[]>> snapshotFiles = new ConcurrentHashMap<>();
   private final Map<String, ImageInfo> images = new ConcurrentHashMap<>();
+  final List<ImageRecipe> recipes = new java.util.concurrent.CopyOnWriteArrayList<>();
   static final long MAX_FILE = 1024 * 1024;
 
   FakeSandboxes() {
@@ -434,6 +435,7 @@ final class FakeSandboxes implements Sandboxes {
 
   @Override
   public ImageInfo buildImage(ImageRecipe recipe, ProgressListener progress) {
+    recipes.add(recipe);
     progress.progress("fake build", 1, 1);
     return images.computeIfAbsent(
         recipe.name(), n -> new ImageInfo(n, "fake", recipe.packages(), 1, Instant.now()));

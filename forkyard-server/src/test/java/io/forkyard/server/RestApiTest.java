@@ -232,6 +232,46 @@ class RestApiTest {
   }
 
   @Test
+  void imageRecipesReadHostFilesOnlyFromTheConfiguredDirectory(@TempDir Path tmp) throws Exception {
+    String withFiles = "{\"name\": \"img\", \"files\": {\"/etc/x\": \"%s\"}}";
+    // by default: no host files at all
+    HttpResponse<String> r = send("POST", "/v1/images", withFiles.formatted("/etc/hostname"));
+    assertError(r, 400, "INVALID_REQUEST");
+    assertThat(json(r).get("message").asText()).contains("--image-files-dir");
+
+    Path dir = Files.createDirectories(tmp.resolve("files"));
+    Files.writeString(dir.resolve("ok.txt"), "fine");
+    Files.createSymbolicLink(dir.resolve("escape"), Path.of("/etc/hostname"));
+    ForkyardServer confined =
+        ForkyardServer.builder().sandboxes(fake).port(0).imageFilesDir(dir).build().start();
+    extra.add(confined);
+    java.util.function.Function<String, HttpResponse<String>> post =
+        src -> {
+          try {
+            return http.send(
+                HttpRequest.newBuilder(URI.create(confined.url() + "/v1/images"))
+                    .header("Content-Type", "application/json")
+                    .header("Authorization", "Bearer " + confined.token())
+                    .POST(BodyPublishers.ofString(withFiles.formatted(src)))
+                    .build(),
+                BodyHandlers.ofString());
+          } catch (Exception e) {
+            throw new AssertionError(e);
+          }
+        };
+    Files.createDirectories(dir.resolve("tree"));
+    assertThat(post.apply("tree").statusCode()).isEqualTo(200);
+    assertThat(post.apply("ok.txt").statusCode()).isEqualTo(200);
+    assertThat(fake.recipes.get(fake.recipes.size() - 1).files())
+        .containsEntry("/etc/x", dir.toRealPath().resolve("ok.txt").toString());
+    int built = fake.recipes.size();
+    for (String bad : List.of("/etc/hostname", "../../etc/hostname", "escape", "missing", ".")) {
+      assertError(post.apply(bad), 400, "INVALID_REQUEST");
+    }
+    assertThat(fake.recipes).hasSize(built);
+  }
+
+  @Test
   void rejectsMalformedAndUnknownIds() throws Exception {
     assertError(send("GET", "/v1/sandboxes/nope", null), 400, "INVALID_REQUEST");
     assertError(send("GET", "/v1/sandboxes/sb-000000000000", null), 404, "NOT_FOUND");
