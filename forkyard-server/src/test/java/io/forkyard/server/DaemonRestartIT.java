@@ -16,6 +16,7 @@ import io.forkyard.api.SnapshotId;
 import io.forkyard.api.SnapshotStatus;
 import io.forkyard.client.RemoteSandboxes;
 import io.forkyard.core.SandboxService;
+import io.forkyard.testkit.RealService;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

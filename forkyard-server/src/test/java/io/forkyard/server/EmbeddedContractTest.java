@@ -1,6 +1,7 @@
 package io.forkyard.server;
 
 import io.forkyard.api.Sandboxes;
+import io.forkyard.testkit.RealService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -12,7 +13,7 @@ class EmbeddedContractTest extends SandboxesContract {
 
   @BeforeAll
   static void start() throws Exception {
-    real = RealService.start();
+    real = RealService.start("fy-server-it-");
   }
 
   @AfterAll

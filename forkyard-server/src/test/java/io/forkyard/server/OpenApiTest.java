@@ -3,6 +3,7 @@ package io.forkyard.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.forkyard.api.Sandboxes;
+import io.forkyard.testkit.FakeSandboxes;
 import java.io.InputStream;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -74,7 +75,7 @@ class OpenApiTest {
 
   static Set<String> registered() {
     ForkyardServer server =
-        ForkyardServer.builder().sandboxes(new FakeSandboxes()).port(0).build().start();
+        ForkyardServer.builder().sandboxes(FakeSandboxes.runningOnHost()).port(0).build().start();
     try {
       return server.routes().stream()
           .map(r -> r.method() + " " + r.path())

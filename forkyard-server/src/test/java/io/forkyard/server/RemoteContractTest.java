@@ -2,6 +2,7 @@ package io.forkyard.server;
 
 import io.forkyard.api.Sandboxes;
 import io.forkyard.client.RemoteSandboxes;
+import io.forkyard.testkit.RealService;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -18,7 +19,7 @@ class RemoteContractTest extends SandboxesContract {
 
   @BeforeAll
   static void start() throws Exception {
-    real = RealService.start();
+    real = RealService.start("fy-server-it-");
     server =
         ForkyardServer.builder()
             .sandboxes(real.service)

@@ -2,6 +2,7 @@ package io.forkyard.server;
 
 import io.forkyard.api.Sandboxes;
 import io.forkyard.client.RemoteSandboxes;
+import io.forkyard.testkit.FakeSandboxes;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
@@ -15,7 +16,8 @@ class RemoteFakeContractTest extends SandboxesContract {
 
   @BeforeAll
   static void start() {
-    server = ForkyardServer.builder().sandboxes(new FakeSandboxes()).port(0).build().start();
+    server =
+        ForkyardServer.builder().sandboxes(FakeSandboxes.runningOnHost()).port(0).build().start();
     remote = RemoteSandboxes.connect(server.url(), server.token());
   }
 

@@ -20,6 +20,7 @@ import io.forkyard.api.SnapshotStatus;
 import io.forkyard.client.ProcessInfo;
 import io.forkyard.client.RemoteSandboxes;
 import io.forkyard.client.WireFormat;
+import io.forkyard.testkit.FakeSandboxes;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -52,7 +53,7 @@ class RestApiTest {
 
   @BeforeEach
   void start() {
-    fake = new FakeSandboxes();
+    fake = FakeSandboxes.runningOnHost();
     server =
         ForkyardServer.builder()
             .sandboxes(fake)
