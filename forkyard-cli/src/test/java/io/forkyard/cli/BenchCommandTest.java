@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkyard.api.CommandResult;
 import io.forkyard.api.SandboxState;
+import io.forkyard.testkit.FakeSandboxes;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -33,7 +34,7 @@ class BenchCommandTest {
           "cold_create_internet_first_command_ms",
           "memory_fork_internet_first_command_ms");
 
-  private final FakeSandboxes fake = new FakeSandboxes();
+  private final FakeSandboxes fake = FakeSandboxes.scripted();
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 

@@ -14,6 +14,7 @@ import io.forkyard.api.SandboxSpec;
 import io.forkyard.api.SandboxState;
 import io.forkyard.api.SnapshotId;
 import io.forkyard.api.SnapshotType;
+import io.forkyard.testkit.FakeSandboxes;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -30,7 +31,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 class CliTest {
-  private final FakeSandboxes fake = new FakeSandboxes();
+  private final FakeSandboxes fake = FakeSandboxes.scripted();
   private final AtomicReference<Cli> lastCli = new AtomicReference<>();
   private byte[] stdin = new byte[0];
   private Map<String, String> env = Map.of();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.forkyard.api.ErrorCode;
 import io.forkyard.api.Resources;
 import io.forkyard.swarm.SwarmOptions;
+import io.forkyard.testkit.FakeSandboxes;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -18,7 +19,7 @@ import picocli.CommandLine;
 
 /** The swarm verb's flags reach SwarmOptions; bad input is refused before any sandbox exists. */
 class SwarmCommandTest {
-  private final FakeSandboxes fake = new FakeSandboxes();
+  private final FakeSandboxes fake = FakeSandboxes.scripted();
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
