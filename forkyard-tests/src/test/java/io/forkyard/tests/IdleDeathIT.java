@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkyard.api.Sandbox;
 import io.forkyard.api.SandboxSpec;
 import io.forkyard.api.SandboxState;
+import io.forkyard.testkit.RealService;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;

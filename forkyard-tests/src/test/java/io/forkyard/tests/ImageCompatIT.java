@@ -6,6 +6,7 @@ import io.forkyard.api.Command;
 import io.forkyard.api.CommandResult;
 import io.forkyard.api.Sandbox;
 import io.forkyard.api.SandboxSpec;
+import io.forkyard.testkit.RealService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;

@@ -16,6 +16,7 @@ import io.forkyard.api.SandboxSpec;
 import io.forkyard.api.SnapshotInfo;
 import io.forkyard.api.SnapshotType;
 import io.forkyard.core.SandboxService;
+import io.forkyard.testkit.RealService;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

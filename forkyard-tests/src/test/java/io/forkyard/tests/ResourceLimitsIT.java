@@ -12,6 +12,7 @@ import io.forkyard.api.Sandbox;
 import io.forkyard.api.SandboxSpec;
 import io.forkyard.api.SandboxState;
 import io.forkyard.core.SandboxService;
+import io.forkyard.testkit.RealService;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -25,6 +25,7 @@ import io.forkyard.api.SnapshotNotReadyException;
 import io.forkyard.api.SnapshotStatus;
 import io.forkyard.api.SnapshotType;
 import io.forkyard.core.SandboxService;
+import io.forkyard.testkit.RealService;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
