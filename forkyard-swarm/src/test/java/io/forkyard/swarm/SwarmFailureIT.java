@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.SnapshotId;
+import io.forkyard.testkit.RealService;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,7 +31,7 @@ class SwarmFailureIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> SCRIPTS = List.of("todos", "crash", "badjson", "hang");
 
-  private RealSandboxes real;
+  private RealService real;
   private Path tmp;
   private Path ledger;
   private List<Path> scripts;
@@ -40,7 +41,7 @@ class SwarmFailureIT {
   /** One full run on the ledger builds the base both tests use (phase 1 is the slow part). */
   @BeforeAll
   void buildBase() throws Exception {
-    real = RealSandboxes.start();
+    real = RealService.start("fy-swarm-it-");
     tmp = Files.createTempDirectory("fy-swarm-failure-it-");
     ledger = HostPython.codebase("ledger", tmp.resolve("ledger"));
     scripts =
@@ -66,7 +67,7 @@ class SwarmFailureIT {
       real.close();
     }
     if (tmp != null) {
-      RealSandboxes.deleteTree(tmp);
+      RealService.deleteTree(tmp);
     }
   }
 

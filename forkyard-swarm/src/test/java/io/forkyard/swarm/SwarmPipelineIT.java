@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkyard.api.SnapshotId;
 import io.forkyard.api.SnapshotStatus;
 import io.forkyard.api.SnapshotType;
+import io.forkyard.testkit.RealService;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,11 +28,11 @@ class SwarmPipelineIT {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir Path tmp;
-  private RealSandboxes real;
+  private RealService real;
 
   @BeforeEach
   void open() throws Exception {
-    real = RealSandboxes.start();
+    real = RealService.start("fy-swarm-it-");
   }
 
   @AfterEach
