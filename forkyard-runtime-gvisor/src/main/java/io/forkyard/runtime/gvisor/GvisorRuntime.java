@@ -285,14 +285,16 @@ public final class GvisorRuntime implements SandboxRuntime {
 
   @Override
   public void exportChanges(RuntimeSandbox sb, Path tarFile) {
+    // changed since boot: modified or (for files copied with old times) status-changed after the
+    // marker's date, which init sets to before the sandbox started (OciSpec.initArgs)
     String script =
-        "cd / && find . -xdev -mindepth 1"
-            + " \\( -path ./run/forkyard -o -path './run/forkyard/*' \\) -prune"
-            + " -o \\( -newer "
+        "cd / && T=$(stat -c %Y "
             + OciSpec.START_MARKER
-            + " -o -cnewer "
-            + OciSpec.START_MARKER
-            + " \\) -print0"
+            + ") && find . -xdev -mindepth 1"
+            // the mount points (their own fs, not descended by -xdev) are newer than the marker
+            + " \\( -path ./run/forkyard -o -path './run/forkyard/*' -o -path ./proc -o -path ./dev"
+            + " -o -path ./sys -o -path ./tmp \\) -prune"
+            + " -o \\( -newermt @$T -o -newerct @$T \\) -print0"
             + " | tar --null --no-recursion --numeric-owner -T - -cf -";
     List<String> cmd =
         requireInit().command(List.of(), "exec", List.of(sb.id().value(), "/bin/sh", "-c", script));

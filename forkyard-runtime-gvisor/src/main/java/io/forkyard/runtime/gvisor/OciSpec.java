@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,12 +76,14 @@ final class OciSpec {
 
   /**
    * Init keeps the sandbox alive between commands and reaps orphaned processes. It writes the start
-   * marker first, so that exportChanges can find what changed since boot, and ignores TERM so only
-   * KILL (destroy) ends it. Where the image has bash, init is sandbox-init.bash, which also kills
-   * the largest process when the sandbox passes its memory limit; otherwise a plain sh loop (dash's
-   * wait reaps any child).
+   * marker first, so that exportChanges can find what changed since boot, dated {@code
+   * markerEpochSecs} (host time before runsc run, minus a second): init may run only after the
+   * first command has already written files, and a marker dated when init got to it would hide
+   * them. It ignores TERM so only KILL (destroy) ends it. Where the image has bash, init is
+   * sandbox-init.bash, which also kills the largest process when the sandbox passes its memory
+   * limit; otherwise a plain sh loop (dash's wait reaps any child).
    */
-  static List<String> initArgs(Resources r) {
+  static List<String> initArgs(Resources r, long markerEpochSecs) {
     return List.of(
         "/bin/sh",
         "-c",
@@ -88,7 +91,11 @@ final class OciSpec {
             + OOM_DIR
             + " && : > "
             + START_MARKER
-            + "; if [ -x /bin/bash ]; then exec /bin/bash -c \"$1\" forkyard-init \"$2\"; fi"
+            + " && touch -d @"
+            + markerEpochSecs
+            + " "
+            + START_MARKER
+            + " 2>/dev/null; if [ -x /bin/bash ]; then exec /bin/bash -c \"$1\" forkyard-init \"$2\"; fi"
             + "; trap '' TERM INT HUP; while :; do /bin/sleep infinity & wait; done",
         "forkyard-init",
         INIT_BASH,
@@ -161,7 +168,7 @@ final class OciSpec {
     Map<String, Object> process = new LinkedHashMap<>();
     process.put("terminal", false);
     process.put("user", Map.of("uid", 0, "gid", 0));
-    process.put("args", initArgs(sb.resources()));
+    process.put("args", initArgs(sb.resources(), Instant.now().getEpochSecond() - 1));
     process.put("env", envList(sb.env(), Map.of()));
     process.put("cwd", "/");
     process.put("capabilities", caps(CAPABILITIES));

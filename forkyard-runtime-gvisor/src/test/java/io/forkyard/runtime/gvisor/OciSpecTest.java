@@ -66,10 +66,11 @@ class OciSpecTest {
 
   @Test
   void initIsTheMemoryGuardWhereBashExistsAndAShellLoopElsewhere() {
-    List<String> init = OciSpec.initArgs(new Resources(1, 300, 1024));
+    List<String> init = OciSpec.initArgs(new Resources(1, 300, 1024), 1_796_000_000L);
     assertThat(init.get(2))
         .contains("exec /bin/bash")
         .contains(OciSpec.START_MARKER)
+        .contains("touch -d @1796000000 " + OciSpec.START_MARKER)
         .contains("/bin/sleep infinity");
     assertThat(init.get(4)).contains("kill_largest").contains("/proc/meminfo");
     assertThat(init.get(5)).isEqualTo(String.valueOf(300 * 1024));
