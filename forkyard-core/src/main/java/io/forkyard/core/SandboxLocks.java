@@ -2,66 +2,33 @@ package io.forkyard.core;
 
 import io.forkyard.api.ErrorCode;
 import io.forkyard.api.ForkyardException;
+import io.forkyard.core.spi.HostLock;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Serializes state changes of one object across threads of this process (a lock per key) and across
- * processes sharing the state directory (a file lock), e.g. a CLI call and the daemon.
- *
- * <p>The in-process locks are shared by every instance in the JVM, keyed by lock file: the JVM
- * holds file locks per process, so a second service on the same state directory in one JVM would
- * otherwise reach {@code FileChannel.lock} while the first holds it and get an {@code
- * OverlappingFileLockException} instead of waiting.
+ * Serializes state changes of one object across threads of this process and across processes
+ * sharing the state directory (e.g. a CLI call and the daemon): a {@link HostLock} on {@code
+ * <lockDir>/<key>.lock}. Its in-process part is shared by every instance in the JVM, so two
+ * services on one state directory in one JVM wait for each other instead of failing.
  */
 final class SandboxLocks {
-  private static final ConcurrentHashMap<Path, ReentrantLock> LOCAL = new ConcurrentHashMap<>();
   private final Path lockDir;
 
   SandboxLocks(Path lockDir) {
     this.lockDir = lockDir.toAbsolutePath().normalize();
   }
 
-  private ReentrantLock local(String key) {
-    return LOCAL.computeIfAbsent(file(key), k -> new ReentrantLock());
-  }
-
   private Path file(String key) {
     return lockDir.resolve(key + ".lock");
   }
 
-  interface Held extends AutoCloseable {
-    @Override
-    void close();
-  }
-
-  Held lock(String key) {
-    ReentrantLock l = local(key);
-    l.lock();
+  HostLock lock(String key) {
     try {
-      Files.createDirectories(lockDir);
-      FileChannel ch =
-          FileChannel.open(file(key), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock fl = ch.lock();
-      return () -> {
-        try {
-          fl.release();
-          ch.close();
-        } catch (IOException ignored) {
-          // closing the channel releases the lock anyway
-        } finally {
-          l.unlock();
-        }
-      };
-    } catch (IOException | RuntimeException e) {
-      l.unlock();
+      return HostLock.acquire(file(key));
+    } catch (RuntimeException e) {
       throw new ForkyardException(
           ErrorCode.INTERNAL, "cannot lock " + key + ": " + e.getMessage(), e);
     }
@@ -72,41 +39,17 @@ final class SandboxLocks {
    * holder, in this or another live process, keeps it) from "the process doing it died" (the OS
    * released its file lock).
    */
-  Optional<Held> tryLock(String key) {
-    ReentrantLock l = local(key);
-    if (!l.tryLock()) {
-      return Optional.empty();
-    }
+  Optional<HostLock> tryLock(String key) {
     try {
-      Files.createDirectories(lockDir);
-      FileChannel ch =
-          FileChannel.open(file(key), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock fl = ch.tryLock();
-      if (fl == null) {
-        ch.close();
-        l.unlock();
-        return Optional.empty();
-      }
-      return Optional.of(
-          () -> {
-            try {
-              fl.release();
-              ch.close();
-            } catch (IOException ignored) {
-              // closing the channel releases the lock anyway
-            } finally {
-              l.unlock();
-            }
-          });
-    } catch (IOException | RuntimeException e) {
-      l.unlock();
+      return HostLock.tryAcquire(file(key));
+    } catch (RuntimeException e) {
       throw new ForkyardException(
           ErrorCode.INTERNAL, "cannot lock " + key + ": " + e.getMessage(), e);
     }
   }
 
   void forget(String key) {
-    LOCAL.computeIfPresent(file(key), (k, l) -> l.isLocked() || l.hasQueuedThreads() ? l : null);
+    HostLock.forget(file(key));
     try {
       Files.deleteIfExists(file(key));
     } catch (IOException ignored) {

@@ -32,6 +32,7 @@ import io.forkyard.api.UnsupportedByRuntimeException;
 import io.forkyard.core.image.ImageStore;
 import io.forkyard.core.spi.Capability;
 import io.forkyard.core.spi.ExecResult;
+import io.forkyard.core.spi.HostLock;
 import io.forkyard.core.spi.RuntimeSandbox;
 import io.forkyard.core.spi.SandboxRuntime;
 import java.io.IOException;
@@ -532,7 +533,7 @@ public final class SandboxService implements Sandboxes {
         if (rec.state() != SandboxState.RUNNING || runtime.isAlive(runtimeSandbox(rec))) {
           continue;
         }
-        Optional<SandboxLocks.Held> held = locks.tryLock(id.value());
+        Optional<HostLock> held = locks.tryLock(id.value());
         if (held.isEmpty()) {
           continue;
         }
@@ -1317,7 +1318,7 @@ public final class SandboxService implements Sandboxes {
         && ProcessHandle.of(rec.ownerPid()).map(ProcessHandle::isAlive).orElse(false)) {
       return false;
     }
-    Optional<SandboxLocks.Held> held = locks.tryLock(rec.id().value());
+    Optional<HostLock> held = locks.tryLock(rec.id().value());
     if (held.isEmpty()) {
       return false;
     }

@@ -8,17 +8,15 @@ import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.NotFoundException;
 import io.forkyard.api.ProgressListener;
 import io.forkyard.api.RuntimeUnavailableException;
+import io.forkyard.core.spi.HostLock;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
@@ -31,8 +29,6 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -74,7 +70,6 @@ import org.slf4j.LoggerFactory;
 public final class ImageStore {
   private static final Logger LOG = LoggerFactory.getLogger(ImageStore.class);
   private static final Pattern NAME = Pattern.compile("[a-z0-9][a-z0-9_.-]{0,62}");
-  private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
   private static final int TAIL_LINES = 15;
 
   static final String MANIFEST = "image.json";
@@ -104,7 +99,7 @@ public final class ImageStore {
   /** Deletes root filesystems of earlier builds that nothing uses any more. */
   public void pruneUnusedTrees() {
     for (String name : imageNames()) {
-      try (BuildLock l = lock(name, ProgressListener.NONE)) {
+      try (HostLock l = lock(name, ProgressListener.NONE)) {
         removeLeftovers(dir.resolve(name), Optional.empty(), false);
       } catch (IOException | RuntimeException e) {
         LOG.warn("pruning old trees of image {} failed: {}", name, e.toString());
@@ -152,7 +147,7 @@ public final class ImageStore {
    */
   public void register(ImageRecipe recipe) {
     Recipes.hash(recipe); // fails now, not at build time, when a recipe file is missing
-    try (BuildLock l = lock(recipe.name(), ProgressListener.NONE)) {
+    try (HostLock l = lock(recipe.name(), ProgressListener.NONE)) {
       Path imageDir = dir.resolve(recipe.name());
       Files.createDirectories(imageDir);
       Recipes.writeAtomically(imageDir.resolve(RECIPE), recipe);
@@ -230,7 +225,7 @@ public final class ImageStore {
     if (cached.isPresent()) {
       return cached.get();
     }
-    try (BuildLock l = lock(recipe.name(), progress)) {
+    try (HostLock l = lock(recipe.name(), progress)) {
       cached = current(recipe.name(), hash);
       if (cached.isPresent()) {
         return cached.get(); // another process built it while we waited
@@ -282,7 +277,7 @@ public final class ImageStore {
     if (!Files.isDirectory(imageDir)) {
       throw new NotFoundException("no image named '" + name + "'; `forkyard image ls` lists them");
     }
-    try (BuildLock l = lock(name, ProgressListener.NONE)) {
+    try (HostLock l = lock(name, ProgressListener.NONE)) {
       Files.deleteIfExists(imageDir.resolve(MANIFEST)); // invisible from here on
       Trees.deleteTree(imageDir);
     } catch (IOException e) {
@@ -561,52 +556,10 @@ public final class ImageStore {
     }
   }
 
-  interface BuildLock extends AutoCloseable {
-    @Override
-    void close();
-  }
-
   /** Serializes builds and deletes of one name across threads and processes. */
-  BuildLock lock(String name, ProgressListener progress) {
-    Path lockFile = dir.resolve(".locks").resolve(name + ".lock");
-    ReentrantLock jvm = JVM_LOCKS.computeIfAbsent(lockFile, k -> new ReentrantLock());
-    if (!jvm.tryLock()) {
-      progress.progress("Waiting for another build of image " + name, 0, -1);
-      jvm.lock();
-    }
-    FileChannel ch = null;
-    try {
-      Files.createDirectories(lockFile.getParent());
-      ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-      FileLock fl = ch.tryLock();
-      if (fl == null) {
-        progress.progress("Waiting for another build of image " + name, 0, -1);
-        fl = ch.lock();
-      }
-      FileChannel channel = ch;
-      FileLock held = fl;
-      return () -> {
-        try {
-          held.release();
-          channel.close();
-        } catch (IOException e) {
-          LOG.warn("releasing {}: {}", lockFile, e.toString());
-        } finally {
-          jvm.unlock();
-        }
-      };
-    } catch (IOException | RuntimeException e) {
-      try {
-        if (ch != null) {
-          ch.close();
-        }
-      } catch (IOException ignored) {
-        // the lock was never taken; nothing to release
-      }
-      jvm.unlock();
-      throw e instanceof IOException io
-          ? new UncheckedIOException("cannot lock " + lockFile, io)
-          : (RuntimeException) e;
-    }
+  HostLock lock(String name, ProgressListener progress) {
+    return HostLock.acquire(
+        dir.resolve(".locks").resolve(name + ".lock"),
+        () -> progress.progress("Waiting for another build of image " + name, 0, -1));
   }
 }

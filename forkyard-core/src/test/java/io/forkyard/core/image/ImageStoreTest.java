@@ -9,6 +9,7 @@ import io.forkyard.api.ImageRecipe;
 import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.NotFoundException;
 import io.forkyard.api.ProgressListener;
+import io.forkyard.core.spi.HostLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -181,12 +182,12 @@ class ImageStoreTest {
   void secondWriterWaitsForTheLockHolder() throws Exception {
     List<String> steps = new java.util.concurrent.CopyOnWriteArrayList<>();
     java.util.concurrent.CompletableFuture<Void> registered;
-    try (ImageStore.BuildLock l = store.lock("python", ProgressListener.NONE)) {
+    try (HostLock l = store.lock("python", ProgressListener.NONE)) {
       ImageStore other = ImageStore.create(dir, "file:/nonexistent-forkyard-mirror");
       registered =
           java.util.concurrent.CompletableFuture.runAsync(
               () -> {
-                try (ImageStore.BuildLock l2 = other.lock("python", (s, d, t) -> steps.add(s))) {
+                try (HostLock l2 = other.lock("python", (s, d, t) -> steps.add(s))) {
                   steps.add("got it");
                 }
               });

@@ -6,14 +6,13 @@ import io.forkyard.api.InvalidRequestException;
 import io.forkyard.api.NetworkPolicy;
 import io.forkyard.api.SandboxId;
 import io.forkyard.api.UnsupportedByRuntimeException;
+import io.forkyard.core.spi.HostLock;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
@@ -30,7 +29,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,9 +58,6 @@ final class Networks {
   private static final long CALL_MS = 20_000;
   private static final File DEV_NULL = new File("/dev/null");
 
-  /** Serializes host-wide iptables setup inside this JVM; the file lock does it across JVMs. */
-  private static final ReentrantLock JVM_LOCK = new ReentrantLock();
-
   static final String CHAIN = "FORKYARD";
   static final String LISTS_CHAIN = "FORKYARD-LISTS";
 
@@ -72,26 +67,44 @@ final class Networks {
     this.stateDir = stateDir.toAbsolutePath().normalize();
   }
 
+  /** The host-side names of a sandbox's network, all derived from its id. */
+  static String netns(SandboxId id) {
+    return "fy-" + id.value();
+  }
+
+  static Path nsPath(SandboxId id) {
+    return Path.of("/run/netns", netns(id));
+  }
+
+  /** The host end of the veth pair; 15 characters, the kernel's limit for interface names. */
+  static String hostIf(SandboxId id) {
+    return "fyh" + hex(id);
+  }
+
+  static String chain(SandboxId id) {
+    return "FY-" + hex(id);
+  }
+
+  private static String hex(SandboxId id) {
+    return id.value().substring(3);
+  }
+
   /** One sandbox's share of the network: its slot, namespace, interface and filter chain. */
   record Lease(SandboxId id, int slot) {
-    String hex() {
-      return id.value().substring(3);
-    }
-
     String netns() {
-      return "fy-" + id.value();
+      return Networks.netns(id);
     }
 
     Path nsPath() {
-      return Path.of("/run/netns", netns());
+      return Networks.nsPath(id);
     }
 
     String hostIf() {
-      return "fyh" + hex();
+      return Networks.hostIf(id);
     }
 
     String chain() {
-      return "FY-" + hex();
+      return Networks.chain(id);
     }
 
     String hostAddr() {
@@ -199,38 +212,35 @@ final class Networks {
   }
 
   private static boolean hasNetworkBits(SandboxId id) {
-    return Files.exists(Path.of("/run/netns", "fy-" + id.value()))
-        || Files.exists(Path.of("/sys/class/net", "fyh" + id.value().substring(3)));
+    return Files.exists(nsPath(id)) || Files.exists(Path.of("/sys/class/net", hostIf(id)));
   }
 
   /** The namespace, veth pair and filter chain of {@code id}, whoever claimed them. */
   private static void teardown(SandboxId id) {
-    String hex = id.value().substring(3);
-    Path ns = Path.of("/run/netns", "fy-" + id.value());
     // deleting the host end removes both ends at once, even while a dying sandbox holds the ns
-    if (Files.exists(Path.of("/sys/class/net", "fyh" + hex))) {
-      call(List.of(tool("ip"), "link", "del", "fyh" + hex));
+    if (Files.exists(Path.of("/sys/class/net", hostIf(id)))) {
+      call(List.of(tool("ip"), "link", "del", hostIf(id)));
     }
-    if (Files.exists(ns)) {
-      Result r = call(List.of(tool("ip"), "netns", "del", "fy-" + id.value()));
-      if (!r.ok() && Files.exists(ns)) {
+    if (Files.exists(nsPath(id))) {
+      Result r = call(List.of(tool("ip"), "netns", "del", netns(id)));
+      if (!r.ok() && Files.exists(nsPath(id))) {
         throw new ForkyardException(
             ErrorCode.INTERNAL, "cannot remove network namespace of " + id + ": " + r.message());
       }
     }
-    if (call(List.of(tool("iptables"), "-w", "-S", "FY-" + hex)).ok()) {
+    String chain = chain(id);
+    if (call(List.of(tool("iptables"), "-w", "-S", chain)).ok()) {
       restore(
-          "*filter\n"
-              + "-D "
+          "*filter\n-D "
               + LISTS_CHAIN
-              + " -i fyh"
-              + hex
-              + " -j FY-"
-              + hex
-              + "\n-F FY-"
-              + hex
-              + "\n-X FY-"
-              + hex
+              + " -i "
+              + hostIf(id)
+              + " -j "
+              + chain
+              + "\n-F "
+              + chain
+              + "\n-X "
+              + chain
               + "\nCOMMIT\n",
           "remove the network filter of " + id);
     }
@@ -339,9 +349,7 @@ final class Networks {
     Instant staleBefore = Instant.now().minus(STALE_CLAIM);
     for (Claim c : claims()) {
       boolean orphaned = !Files.isDirectory(Path.of(c.stateDir()));
-      boolean crashed =
-          c.created().isBefore(staleBefore)
-              && !Files.exists(Path.of("/run/netns", "fy-" + c.id().value()));
+      boolean crashed = c.created().isBefore(staleBefore) && !Files.exists(nsPath(c.id()));
       if (orphaned || crashed) {
         try {
           teardown(c.id());
@@ -660,24 +668,9 @@ final class Networks {
 
   // ---- processes ----
 
-  private interface Action {
-    void run();
-  }
-
-  private static void withHostLock(Action action) {
-    JVM_LOCK.lock();
-    try {
-      Files.createDirectories(CLAIMS);
-      try (FileChannel ch =
-              FileChannel.open(
-                  CLAIMS.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-          FileLock ignored = ch.lock()) {
-        action.run();
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot lock " + CLAIMS, e);
-    } finally {
-      JVM_LOCK.unlock();
+  private static void withHostLock(Runnable action) {
+    try (HostLock l = HostLock.acquire(CLAIMS.resolve(".lock"))) {
+      action.run();
     }
   }
 
