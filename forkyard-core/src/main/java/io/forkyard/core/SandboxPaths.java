@@ -5,14 +5,16 @@ import io.forkyard.api.InvalidRequestException;
 /**
  * Validates paths that users give for files inside a sandbox. File operations run inside the
  * sandbox, so a path can never name a host file; still, {@code ..} segments are refused outright so
- * that a path means what it says.
+ * that a path means what it says. Public for the test fake of the SDK, which must refuse what the
+ * service refuses.
  */
-final class SandboxPaths {
+public final class SandboxPaths {
   static final int MAX_LENGTH = 4096;
 
   private SandboxPaths() {}
 
-  static String check(String path) {
+  /** The normalized absolute path; refuses empty, over-long, relative, NUL and {@code ..}. */
+  public static String check(String path) {
     if (path == null || path.isEmpty()) {
       throw new InvalidRequestException("a sandbox path is required");
     }

@@ -27,6 +27,7 @@ import io.forkyard.api.SnapshotInfo;
 import io.forkyard.api.SnapshotNotReadyException;
 import io.forkyard.api.SnapshotStatus;
 import io.forkyard.api.SnapshotType;
+import io.forkyard.core.SandboxPaths;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -395,30 +396,10 @@ public final class FakeSandboxes implements Sandboxes {
     }
   }
 
-  /** Normalizes an absolute sandbox path; refuses relative paths, NUL and {@code ..} segments. */
-  private static String checkPath(String path) {
-    if (path == null || !path.startsWith("/") || path.indexOf('\0') >= 0) {
-      throw new InvalidRequestException(
-          "sandbox path must be absolute (start with /), got '" + path + "'");
-    }
-    StringBuilder out = new StringBuilder();
-    for (String part : path.split("/")) {
-      if (part.isEmpty() || part.equals(".")) {
-        continue;
-      }
-      if (part.equals("..")) {
-        throw new InvalidRequestException(
-            "sandbox path must not contain '..' segments, got '" + path + "'");
-      }
-      out.append('/').append(part);
-    }
-    return out.isEmpty() ? "/" : out.toString();
-  }
-
   @Override
   public synchronized void writeFile(SandboxId id, String path, byte[] content) {
     maybeFail();
-    String p = checkPath(path);
+    String p = SandboxPaths.check(path);
     requireRunning(id, "write a file in");
     if (content.length > MAX_FILE) {
       throw new ForkyardException(
@@ -430,7 +411,7 @@ public final class FakeSandboxes implements Sandboxes {
   @Override
   public synchronized byte[] readFile(SandboxId id, String path) {
     maybeFail();
-    String p = checkPath(path);
+    String p = SandboxPaths.check(path);
     requireRunning(id, "read a file in");
     byte[] b = files.get(id).get(p);
     if (b == null) {
@@ -442,7 +423,7 @@ public final class FakeSandboxes implements Sandboxes {
   @Override
   public synchronized List<FileEntry> listDirectory(SandboxId id, String path) {
     maybeFail();
-    String p = checkPath(path);
+    String p = SandboxPaths.check(path);
     requireRunning(id, "list a directory in");
     String prefix = p.equals("/") ? "/" : p + "/";
     List<FileEntry> out = new ArrayList<>();
@@ -468,7 +449,7 @@ public final class FakeSandboxes implements Sandboxes {
   @Override
   public synchronized void deleteFile(SandboxId id, String path) {
     maybeFail();
-    String p = checkPath(path);
+    String p = SandboxPaths.check(path);
     requireRunning(id, "delete a file in");
     if (files.get(id).remove(p) == null) {
       throw new NotFoundException("no file " + p + " in " + id);
